@@ -1,0 +1,1 @@
+"""The Streamlit dashboard over the metrics engines (entrypoint: dashboard/app.py)."""

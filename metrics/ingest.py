@@ -1,0 +1,298 @@
+"""Read files → validate → quarantine → upsert, in one transaction, with a summary.
+
+Contract (``events.md``, ``cli.md``): a file error stores nothing of that file;
+row errors are quarantined with their reasons in the same transaction as the good
+rows; identical rows are skipped and counted; a changed row replaces the stored
+one and the stored version moves to ``<kind>_history``.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sys
+import tempfile
+import zoneinfo
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+
+from metrics import store
+from metrics.events import KINDS, Kind
+from metrics.readers import FileError, Staged, detect_format, stage
+from metrics.validate import lit, q, rules_select, typed_select
+
+
+class IngestError(Exception):
+    """Bad arguments (unknown kind, bad time zone): one sentence, nothing read."""
+
+
+@dataclass
+class IngestResult:
+    kind: str
+    files: list[str]
+    inserted: int = 0
+    updated: int = 0
+    duplicates: int = 0
+    quarantined: int = 0
+    errors: list[dict] = field(default_factory=list)
+    file_errors: list[str] = field(default_factory=list)
+    extra_columns: dict[str, list[str]] = field(default_factory=dict)
+    strict_rejected: bool = False
+
+    @property
+    def exit_code(self) -> int:
+        if self.file_errors:
+            return 2
+        return 1 if self.quarantined else 0
+
+    def to_json(self) -> dict:
+        return {
+            "kind": self.kind, "files": self.files, "inserted": self.inserted,
+            "updated": self.updated, "duplicates": self.duplicates,
+            "quarantined": self.quarantined, "errors": self.errors,
+            "file_errors": self.file_errors, "extra_columns": self.extra_columns,
+            "stored": not self.strict_rejected,
+        }
+
+
+Progress = Callable[[str], None]
+
+
+def check_kind(kind: str) -> Kind:
+    if kind not in KINDS:
+        raise IngestError(
+            f"'{kind}' is not an event kind; use one of: {', '.join(KINDS)}."
+        )
+    return KINDS[kind]
+
+
+def check_timezone(tz: str | None) -> str | None:
+    if tz is None:
+        return None
+    try:
+        zoneinfo.ZoneInfo(tz)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        raise IngestError(
+            f"'{tz}' is not an IANA time zone; use a name like UTC or Europe/Berlin."
+        ) from None
+    return tz
+
+
+def ingest(
+    db: Path,
+    kind_name: str,
+    files: Sequence[str],
+    assume_tz: str | None = None,
+    strict: bool = False,
+    progress: Progress | None = None,
+) -> IngestResult:
+    """Validate and store ``files`` of one kind; see the module docstring."""
+    kind = check_kind(kind_name)
+    tz = check_timezone(assume_tz)
+    say = progress or (lambda _msg: None)
+    result = IngestResult(kind.name, list(files))
+    with tempfile.TemporaryDirectory(prefix="mlkpi-ingest-") as tmp, store.writer(db) as con:
+        staged = _stage_all(con, kind, files, Path(tmp), result, say)
+        if not staged:
+            return result
+        say("validating")
+        _validate(con, kind, staged, tz)
+        _resolve_batch_conflicts(con, kind, staged)
+        _collect_errors(con, staged, result)
+        if strict and result.quarantined:
+            result.strict_rejected = True
+            return result
+        say("storing")
+        _write(con, kind, staged, result)
+    return result
+
+
+def _stage_all(con, kind, files, tmp: Path, result: IngestResult, say: Progress) -> list[Staged]:
+    staged = []
+    for n, name in enumerate(files):
+        say(f"reading {name}")
+        try:
+            fmt = "csv" if name == "-" else detect_format(name)
+            path = _stdin_to_file(tmp) if name == "-" else Path(name)
+            part = stage(con, kind, path, name, n, fmt)
+        except FileError as exc:
+            result.file_errors.append(str(exc))
+            continue
+        if part.extra:
+            result.extra_columns[name] = part.extra
+        staged.append(part)
+    return staged
+
+
+def _stdin_to_file(tmp: Path) -> Path:
+    path = tmp / "stdin.csv"
+    with open(path, "wb") as fh:
+        shutil.copyfileobj(sys.stdin.buffer, fh)
+    return path
+
+
+def _validate(con, kind: Kind, staged: list[Staged], tz: str | None) -> None:
+    """Build ``typed``: every staged row with typed values and its ``_errors``."""
+    parts = []
+    for i, part in enumerate(staged):
+        parts.append(
+            f"SELECT {i} AS _file, _rec, {typed_select(kind, part.present, tz)} "
+            f"FROM {part.table}"
+        )
+    cols = ", ".join(q(c) for c in kind.names)
+    con.execute(
+        f"CREATE TEMP TABLE typed AS SELECT _file, _rec, {cols}, {rules_select(kind)} "
+        f"FROM ({' UNION ALL '.join(parts)})"
+    )
+
+
+def _resolve_batch_conflicts(con, kind: Kind, staged: list[Staged]) -> None:
+    """A key given twice with different content in one batch: quarantine all versions.
+
+    Which version is right cannot be known, so none is stored. Identical repeats
+    are left for the duplicate count.
+    """
+    key = ", ".join(q(k) for k in kind.key)
+    content = ", ".join(q(c) for c in kind.names)
+    conflicts = con.execute(
+        f"""SELECT count(*) FROM (SELECT {key} FROM typed WHERE len(_errors) = 0
+            GROUP BY {key} HAVING count(DISTINCT ({content})) > 1)"""
+    ).fetchone()[0]
+    if not conflicts:
+        return
+    reason = lit(f"the same {', '.join(kind.key)} appears more than once in this batch "
+                 "with different content; keep one version")
+    con.execute(
+        f"""UPDATE typed SET _errors = [{{'column': {lit(kind.key[0])}, 'reason': {reason}}}]
+            WHERE len(_errors) = 0 AND ({key}) IN (
+                SELECT ({key}) FROM typed WHERE len(_errors) = 0
+                GROUP BY {key} HAVING count(DISTINCT ({content})) > 1)"""
+    )
+
+
+def _collect_errors(con, staged: list[Staged], result: IngestResult) -> None:
+    bad = con.execute("SELECT count(*) FROM typed WHERE len(_errors) > 0").fetchone()[0]
+    result.quarantined = bad
+    if not bad:
+        return
+    con.execute(
+        "CREATE TEMP TABLE bad AS SELECT _file, _rec, _errors FROM typed WHERE len(_errors) > 0"
+    )
+    _attach_lines(con, staged)
+    rows = con.execute(
+        """SELECT _file, _line, e.column, e.reason FROM
+           (SELECT _file, _line, unnest(_errors) AS e FROM bad) ORDER BY _file, _line"""
+    ).fetchall()
+    result.errors = [
+        {"file": staged[f].file, "line": line, "column": col, "reason": reason}
+        for f, line, col, reason in rows
+    ]
+
+
+def _attach_lines(con, staged: list[Staged]) -> None:
+    """Physical line numbers: a CSV record after a quoted newline starts lower down.
+
+    Record 1 is on line 2 (after the header); each record adds 1 plus the newlines
+    inside its quoted fields.
+    """
+    con.execute("ALTER TABLE bad ADD COLUMN _line BIGINT")
+    for i, part in enumerate(staged):
+        if part.fmt != "csv":
+            con.execute("UPDATE bad SET _line = _rec WHERE _file = ?", [i])
+            continue
+        cols = [q(c) for c in part.present]
+        newlines = " + ".join(
+            f"COALESCE(length({c}) - length(replace({c}, chr(10), '')), 0)" for c in cols
+        ) or "0"
+        con.execute(
+            f"""UPDATE bad SET _line = m.line FROM (
+                  SELECT _rec, 2 + COALESCE(sum(1 + {newlines}) OVER (
+                      ORDER BY _rec ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0) AS line
+                  FROM {part.table}) m
+                WHERE bad._file = ? AND bad._rec = m._rec""",
+            [i],
+        )
+
+
+def _write(con, kind: Kind, staged: list[Staged], result: IngestResult) -> None:
+    """One transaction: new rows, replaced rows (old ones to history), quarantine, log."""
+    key = [q(k) for k in kind.key]
+    cols = ", ".join(q(c) for c in kind.names)
+    same = " AND ".join(f"g.{q(c)} IS NOT DISTINCT FROM s.{q(c)}" for c in kind.value_columns)
+    on = " AND ".join(f"g.{k} = s.{k}" for k in key)
+    table = q(kind.name)
+    con.execute(
+        f"""CREATE TEMP TABLE good AS SELECT DISTINCT ON ({', '.join(key)}) {cols}
+            FROM typed WHERE len(_errors) = 0"""
+    )
+    con.execute(
+        f"""CREATE TEMP TABLE classified AS SELECT g.*,
+              CASE WHEN s.{key[0]} IS NULL THEN 'new' WHEN {same or 'true'} THEN 'same'
+                   ELSE 'changed' END AS _action
+            FROM good g LEFT JOIN {table} s ON {on}"""
+    )
+    counts = dict(con.execute(
+        "SELECT _action, count(*) FROM classified GROUP BY _action").fetchall())
+    valid_rows = con.execute("SELECT count(*) FROM typed WHERE len(_errors) = 0").fetchone()[0]
+    result.inserted = counts.get("new", 0)
+    result.updated = counts.get("changed", 0)
+    result.duplicates = valid_rows - result.inserted - result.updated
+    con.execute("BEGIN TRANSACTION")
+    try:
+        ingest_id = _next_ingest_id(con)
+        if result.updated:
+            _replace(con, kind, cols, on, table, ingest_id)
+        con.execute(
+            f"INSERT INTO {table} ({cols}, _ingest_id) SELECT {cols}, ? FROM classified "
+            "WHERE _action IN ('new', 'changed')",
+            [ingest_id],
+        )
+        _quarantine(con, kind, staged, ingest_id)
+        _log(con, kind, staged, result, ingest_id)
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+
+
+def _replace(con, kind: Kind, cols: str, on: str, table: str, ingest_id: int) -> None:
+    changed = "(SELECT * FROM classified WHERE _action = 'changed')"
+    con.execute(
+        f"""INSERT INTO {q(kind.name + '_history')} ({cols}, _ingest_id, _replaced_by, _replaced_at)
+            SELECT {', '.join('s.' + q(c) for c in kind.names)}, s._ingest_id, ?, now()
+            FROM {table} s JOIN {changed} g ON {on}""",
+        [ingest_id],
+    )
+    con.execute(f"DELETE FROM {table} s USING {changed} g WHERE {on}")
+
+
+def _quarantine(con, kind: Kind, staged: list[Staged], ingest_id: int) -> None:
+    if not con.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name = 'bad' "
+                       "AND temporary").fetchone()[0]:
+        return
+    for i, part in enumerate(staged):
+        raw = "to_json(struct_pack(" + ", ".join(
+            f"{q(c)} := st.{q(c)}" for c in part.present) + "))"
+        con.execute(
+            f"""INSERT INTO quarantine
+                SELECT ?, ?, ?, b._line, e.column, e.reason, {raw}
+                FROM (SELECT _file, _rec, _line, unnest(_errors) AS e FROM bad) b
+                JOIN {part.table} st ON st._rec = b._rec WHERE b._file = ?""",
+            [ingest_id, kind.name, part.file, i],
+        )
+
+
+def _log(con, kind: Kind, staged: list[Staged], result: IngestResult, ingest_id: int) -> None:
+    con.execute(
+        "INSERT INTO ingest_log VALUES (?, now(), ?, ?, ?, ?, ?, ?, ?)",
+        [ingest_id, kind.name, json.dumps([p.file for p in staged]), result.inserted,
+         result.updated, result.duplicates, result.quarantined,
+         json.dumps(result.extra_columns)],
+    )
+
+
+def _next_ingest_id(con: duckdb.DuckDBPyConnection) -> int:
+    return con.execute("SELECT COALESCE(max(ingest_id), 0) + 1 FROM ingest_log").fetchone()[0]

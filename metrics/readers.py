@@ -1,0 +1,200 @@
+"""Read one event file into an all-text staging table, binding columns by name.
+
+Every reader produces a temp table ``stage_N`` with ``_rec`` (1-based record
+number in file order), one column per contract column that the file has (text
+or, for Parquet, the file's own type) and nothing else. Problems that make the
+whole file unusable raise ``FileError`` with one sentence.
+"""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import io
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+
+from metrics.events import Kind
+
+FORMATS = {
+    ".csv": "csv", ".tsv": "csv", ".parquet": "parquet", ".pq": "parquet",
+    ".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "json",
+}
+
+
+class FileError(Exception):
+    """A file that cannot be used at all; the message is one sentence."""
+
+
+@dataclass
+class Staged:
+    file: str
+    table: str
+    fmt: str
+    rows: int
+    present: dict[str, str]  # contract column -> source SQL type ('VARCHAR' for text)
+    extra: list[str] = field(default_factory=list)
+
+    @property
+    def unit(self) -> str:
+        return "line" if self.fmt in ("csv", "jsonl") else "record"
+
+
+def detect_format(name: str) -> str:
+    lower = name.lower().removesuffix(".gz")
+    for ext, fmt in FORMATS.items():
+        if lower.endswith(ext):
+            return fmt
+    raise FileError(
+        f"{name}: cannot tell the format from the file name; use .csv, .parquet, "
+        ".jsonl, .ndjson or .json (or '-' for CSV on standard input)."
+    )
+
+
+def stage(
+    con: duckdb.DuckDBPyConnection, kind: Kind, path: Path, shown: str, n: int, fmt: str
+) -> Staged:
+    """Stage ``path`` (shown to people as ``shown``) as temp table ``stage_{n}``."""
+    if not path.exists():
+        raise FileError(f"{shown}: no such file.")
+    if path.stat().st_size == 0:
+        raise FileError(f"{shown}: the file is empty; it needs a header row and at least one row.")
+    table = f"stage_{n}"
+    reader = {"csv": _stage_csv, "parquet": _stage_parquet}.get(fmt, _stage_json)
+    present, extra = reader(con, kind, path, shown, table, fmt)
+    rows = con.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+    if rows == 0:
+        raise FileError(f"{shown}: the file has no rows.")
+    return Staged(shown, table, fmt, rows, present, extra)
+
+
+def _bind(kind: Kind, names: list[str], shown: str) -> tuple[dict[str, int], list[str]]:
+    """Map contract columns to their position in the file's own header, by name."""
+    clean = [nm.strip().lstrip("\ufeff") for nm in names]
+    dupes = sorted({nm for nm in clean if clean.count(nm) > 1 and nm})
+    if dupes:
+        raise FileError(f"{shown}: the header names {', '.join(dupes)} more than once.")
+    missing = [c for c in kind.required if c not in clean]
+    if missing:
+        have = ", ".join(nm for nm in clean if nm) or "none"
+        raise FileError(
+            f"{shown}: required column{'s' if len(missing) > 1 else ''} "
+            f"{', '.join(missing)} missing for kind {kind.name} (the file has: {have})."
+        )
+    positions = {nm: i for i, nm in enumerate(clean) if kind.has_column(nm)}
+    extra = [nm for nm in clean if nm and not kind.has_column(nm)]
+    return positions, extra
+
+
+def _csv_header(path: Path, shown: str, delim: str) -> list[str]:
+    opener = gzip.open if path.name.lower().endswith(".gz") else open
+    try:
+        with opener(path, "rt", encoding="utf-8-sig", newline="") as fh:
+            head = fh.read(1 << 20)
+    except (UnicodeDecodeError, OSError):
+        raise FileError(f"{shown}: the file is not UTF-8 text; save it as UTF-8 CSV.") from None
+    try:
+        return next(csv.reader(io.StringIO(head), delimiter=delim))
+    except (StopIteration, csv.Error):
+        raise FileError(f"{shown}: the file has no header row.") from None
+
+
+def _stage_csv(con, kind, path, shown, table, fmt):
+    """Columns are bound by the names of the file's own header row, never by position
+    in the contract: ``model,team,…`` and ``team,model,…`` load the same."""
+    delim = "\t" if path.name.lower().removesuffix(".gz").endswith(".tsv") else ","
+    header = _csv_header(path, shown, delim)
+    positions, extra = _bind(kind, header, shown)
+    columns = "{" + ", ".join(f"'c{i}': 'VARCHAR'" for i in range(len(header))) + "}"
+    src = (
+        f"read_csv(?, header=true, columns={columns}, delim=?, quote='\"', escape='\"', "
+        "auto_detect=false, strict_mode=true, encoding='utf-8')"
+    )
+    select = ", ".join(f'c{i} AS "{col}"' for col, i in positions.items())
+    try:
+        con.execute(
+            f"CREATE TEMP TABLE {table} AS SELECT row_number() OVER () AS _rec, {select} "
+            f"FROM {src}",
+            [str(path), delim],
+        )
+    except duckdb.Error as exc:
+        problem = _csv_problem(exc, len(header))
+        raise FileError(f"{shown}: cannot be read as CSV ({problem}).") from None
+    return {col: "VARCHAR" for col in positions}, extra
+
+
+def _csv_problem(exc: BaseException, width: int) -> str:
+    """'CSV Error on Line: 3 … Expected Number of Columns: 3 Found: 2' → a short sentence."""
+    text = str(exc)
+    line = re.search(r"Line: (\d+)", text)
+    found = re.search(r"Found: (\d+)", text)
+    if line and found:
+        return (f"line {line.group(1)} has {found.group(1)} fields but the header has {width}; "
+                "quote fields that contain commas")
+    if line and "quote" in text.lower():
+        return f"line {line.group(1)} has an unterminated quoted field"
+    if line:
+        return f"line {line.group(1)}: {_short(exc)}"
+    return _short(exc)
+
+
+def _stage_parquet(con, kind, path, shown, table, fmt):
+    try:
+        schema = con.execute(
+            "SELECT name, type FROM (DESCRIBE SELECT * FROM read_parquet(?))", [str(path)]
+        ).fetchall()
+    except duckdb.Error as exc:
+        raise FileError(f"{shown}: cannot be read as Parquet ({_short(exc)}).") from None
+    positions, extra = _bind(kind, [nm for nm, _ in schema], shown)
+    types = {nm.strip(): typ for nm, typ in schema}
+    originals = {nm.strip(): nm for nm, _ in schema}
+    select = ", ".join(f'"{originals[col]}" AS "{col}"' for col in positions)
+    try:
+        con.execute(
+            f"CREATE TEMP TABLE {table} AS SELECT file_row_number + 1 AS _rec, {select} "
+            "FROM read_parquet(?, file_row_number=true)",
+            [str(path)],
+        )
+    except duckdb.Error as exc:
+        raise FileError(f"{shown}: cannot be read as Parquet ({_short(exc)}).") from None
+    return {col: types[col] for col in positions}, extra
+
+
+def _stage_json(con, kind, path, shown, table, fmt):
+    if fmt == "jsonl":
+        src, what = "read_ndjson_objects(?)", "JSON Lines"
+    else:
+        src, what = "read_json_objects(?, format='array')", "a JSON array of objects"
+    try:
+        con.execute(
+            f"CREATE TEMP TABLE {table}_raw AS SELECT row_number() OVER () AS _rec, json "
+            f"FROM {src}",
+            [str(path)],
+        )
+        bad = con.execute(
+            f"SELECT min(_rec) FROM {table}_raw WHERE json_type(json) <> 'OBJECT'"
+        ).fetchone()[0]
+        keys = [r[0] for r in con.execute(
+            f"SELECT DISTINCT unnest(json_keys(json)) FROM {table}_raw "
+            "WHERE json_type(json) = 'OBJECT'"
+        ).fetchall()]
+    except duckdb.Error as exc:
+        raise FileError(f"{shown}: cannot be read as {what} ({_short(exc)}).") from None
+    if bad is not None:
+        raise FileError(f"{shown}: record {bad} is not a JSON object; each record must be one.")
+    positions, extra = _bind(kind, sorted(keys), shown)
+    select = ", ".join(
+        f"json ->> '$.\"{col}\"' AS \"{col}\"" for col in positions
+    )
+    con.execute(f"CREATE TEMP TABLE {table} AS SELECT _rec, {select} FROM {table}_raw")
+    con.execute(f"DROP TABLE {table}_raw")
+    return {col: "VARCHAR" for col in positions}, extra
+
+
+def _short(exc: BaseException) -> str:
+    text = " ".join(str(exc).split())
+    text = text.split("Error: ", 1)[-1]
+    return text[:200].rstrip(". ")

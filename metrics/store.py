@@ -1,0 +1,177 @@
+"""The DuckDB store: schema, the only writer, and read snapshots.
+
+Concurrency design (measured in ``shared/notes``): DuckDB allows one writing
+process *or* many readers on a file, never both. So:
+
+* ``mlkpi.duckdb`` (the *live* file) is opened only by a writer, and writers are
+  serialised by an ``flock`` on ``mlkpi.duckdb.lock``.
+* After each committed ingest the writer closes the live file (which checkpoints
+  it), copies it to ``mlkpi.duckdb.snapshot.tmp`` and ``os.replace``s that onto
+  ``mlkpi.duckdb.snapshot``. The rename is atomic: a reader sees the old snapshot
+  or the new one, never a partial one, and a reader that already has the old one
+  open keeps its inode until it closes.
+* Readers (CLI reports, the dashboard) open the snapshot read-only, hardened,
+  and never touch the live file, so they never block ingest and never fail on
+  its lock. New data is visible as soon as the ingest command returns.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import os
+import shutil
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import duckdb
+
+from metrics.events import KINDS, Kind
+
+SCHEMA_VERSION = 1
+DEFAULT_DB = "mlkpi.duckdb"
+
+READ_CONFIG = {
+    "access_mode": "READ_ONLY",
+    "enable_external_access": False,
+    "autoinstall_known_extensions": False,
+    "autoload_known_extensions": False,
+}
+
+
+class StoreError(Exception):
+    """A store problem, said in one sentence."""
+
+
+def db_path_from_env(cli_value: str | None) -> Path:
+    """``--db`` wins, then ``$MLKPI_DB``, then ``mlkpi.duckdb`` in the current folder."""
+    return Path(cli_value or os.environ.get("MLKPI_DB") or DEFAULT_DB)
+
+
+def snapshot_path(db: Path) -> Path:
+    return db.with_name(db.name + ".snapshot")
+
+
+def _lock_path(db: Path) -> Path:
+    return db.with_name(db.name + ".lock")
+
+
+def kind_ddl(kind: Kind, table: str | None = None, extra: str = "") -> str:
+    cols = ", ".join(f'"{c.name}" {c.sql_type}' for c in kind.columns)
+    return f'CREATE TABLE IF NOT EXISTS "{table or kind.name}" ({cols}, _ingest_id BIGINT{extra})'
+
+
+def create_schema(con: duckdb.DuckDBPyConnection) -> None:
+    """Create every table of the store (idempotent)."""
+    con.execute("CREATE TABLE IF NOT EXISTS meta (key VARCHAR PRIMARY KEY, value VARCHAR)")
+    con.execute(
+        "INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)", [str(SCHEMA_VERSION)]
+    )
+    for kind in KINDS.values():
+        con.execute(kind_ddl(kind))
+        con.execute(
+            kind_ddl(kind, f"{kind.name}_history",
+                     ", _replaced_by BIGINT, _replaced_at TIMESTAMPTZ")
+        )
+    con.execute(
+        """CREATE TABLE IF NOT EXISTS quarantine (
+            ingest_id BIGINT, kind VARCHAR, file VARCHAR, line BIGINT,
+            "column" VARCHAR, reason VARCHAR, raw VARCHAR)"""
+    )
+    con.execute(
+        """CREATE TABLE IF NOT EXISTS ingest_log (
+            ingest_id BIGINT, ingested_at TIMESTAMPTZ, kind VARCHAR, files VARCHAR,
+            inserted BIGINT, updated BIGINT, duplicates BIGINT, quarantined BIGINT,
+            extra_columns VARCHAR)"""
+    )
+
+
+@contextlib.contextmanager
+def writer(db: Path, wait_seconds: float = 600.0) -> Iterator[duckdb.DuckDBPyConnection]:
+    """The only way to write: serialised, schema ensured, snapshot published after.
+
+    The caller commits its own transaction; whatever it committed is published
+    when the block ends without an exception.
+    """
+    db.parent.mkdir(parents=True, exist_ok=True)
+    with _exclusive(_lock_path(db), wait_seconds):
+        try:
+            con = duckdb.connect(str(db))
+        except duckdb.Error as exc:
+            raise StoreError(
+                f"cannot open the store {db} for writing: {_first_line(exc)}."
+            ) from exc
+        try:
+            con.execute("SET TimeZone = 'UTC'")
+            create_schema(con)
+            yield con
+        finally:
+            con.close()
+        publish_snapshot(db)
+
+
+def publish_snapshot(db: Path) -> None:
+    """Copy the (closed, checkpointed) live file to the read snapshot atomically."""
+    tmp = db.with_name(db.name + ".snapshot.tmp")
+    shutil.copyfile(db, tmp)
+    wal = db.with_name(db.name + ".wal")
+    if wal.exists() and wal.stat().st_size:
+        shutil.copyfile(wal, tmp.with_name(tmp.name + ".wal"))
+    os.replace(tmp, snapshot_path(db))
+    tmp_wal = tmp.with_name(tmp.name + ".wal")
+    if tmp_wal.exists():
+        os.replace(tmp_wal, snapshot_path(db).with_name(snapshot_path(db).name + ".wal"))
+
+
+def connect_read(db: Path, lock: bool = True) -> duckdb.DuckDBPyConnection:
+    """A hardened read-only connection to the published snapshot.
+
+    No external file access, no extension loading, configuration locked. Open
+    one per query or per thread (``con.cursor()``), never share one across threads.
+    """
+    snap = snapshot_path(db)
+    if not snap.exists():
+        if not db.exists():
+            raise StoreError(
+                f"there is no store at {db}; run 'mlkpi ingest KIND FILE' or 'mlkpi demo' first."
+            )
+        with writer(db):  # an older live file without a snapshot: publish one now
+            pass
+    for attempt in range(5):
+        try:
+            con = duckdb.connect(str(snap), read_only=True, config=dict(READ_CONFIG))
+            con.execute("SET TimeZone = 'UTC'")
+            if lock:  # a caller that must set options first (ibis) locks it itself
+                con.execute("SET lock_configuration = true")
+            return con
+        except duckdb.IOException as exc:  # only while a snapshot is being replaced on NFS-like fs
+            if attempt == 4:
+                raise StoreError(f"cannot read the store {snap}: {_first_line(exc)}.") from exc
+            time.sleep(0.05 * (attempt + 1))
+    raise AssertionError("unreachable")
+
+
+@contextlib.contextmanager
+def _exclusive(path: Path, wait_seconds: float) -> Iterator[None]:
+    with open(path, "a+") as fh:
+        deadline = time.monotonic() + wait_seconds
+        while True:
+            try:
+                fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() > deadline:
+                    raise StoreError(
+                        f"another mlkpi ingest has been writing to {path.stem} for over "
+                        f"{wait_seconds:.0f} s; try again when it has finished."
+                    ) from None
+                time.sleep(0.1)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+def _first_line(exc: BaseException) -> str:
+    return str(exc).strip().splitlines()[0].rstrip(".") if str(exc).strip() else type(exc).__name__
