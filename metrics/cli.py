@@ -166,15 +166,15 @@ def main(argv: list[str] | None = None) -> int:
 
     try:
         return commands.run(args)
+    except BrokenPipeError:  # `mlkpi kpis | head`: the reader left, that is fine
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     except commands.KNOWN_ERRORS as exc:
         print(f"mlkpi: {_sentence(exc)}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except KeyboardInterrupt:
         print("mlkpi: interrupted; nothing half-written was kept.", file=sys.stderr)
         return 130
-    except BrokenPipeError:  # `mlkpi kpis | head`: the reader left, that is fine
-        sys.stderr.close()
-        return 0
     except Exception as exc:  # a bug: still one sentence; MLKPI_DEBUG=1 shows the traceback
         if os.environ.get("MLKPI_DEBUG"):
             raise

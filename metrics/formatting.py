@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import math
 
 from metrics.ingest import IngestResult
 
@@ -33,12 +34,21 @@ def ingest_summary(r: IngestResult) -> str:
 
 
 def number(value: float | None, unit: str = "") -> str:
+    """Rounded for people: 99.953 → '99.953%' (nines count), 0.0412 → '0.0412', 1234.5 → '1,234'."""
     if value is None:
         return "–"
-    digits = 0 if abs(value) >= 1000 else 1 if abs(value) >= 10 else 2
-    if unit == "%" and abs(value) > 99:
+    size = abs(value)
+    if unit.startswith("%") and 99 < size < 100:
+        digits = 3
+    elif size >= 1000:
+        digits = 0
+    elif size >= 10:
+        digits = 1
+    elif size >= 1 or size == 0:
         digits = 2
-    text = f"{value:,.{digits}f}"
+    else:
+        digits = 3 - int(math.floor(math.log10(size)))  # three significant digits
+    text = f"{value:,.{min(digits, 6)}f}"
     return f"{text}{'%' if unit.startswith('%') else ''}"
 
 
@@ -114,15 +124,15 @@ LOOKBACKS = ("5m", "30m", "1h", "2h", "6h", "1d", "3d")
 
 
 def slo_table(report: dict, color: bool = False) -> str:
-    rows = [["endpoint", "team", "tier", "alert", "avail %", "objective", "budget left",
-             "latency ok %", *LOOKBACKS]]
+    rows = [["endpoint", "team", "tier", "alert", "availability", "objective", "budget left",
+             "latency ok", *LOOKBACKS]]
     alerts = []
     for e in report["endpoints"]:
         fired = f" ({', '.join(e['fired'])})" if e.get("fired") else ""
         rows.append([e["endpoint"], e["team"] or "", str(e["tier"]), e["alert"] + fired,
-                     number(e["availability"]), f"{e['objective']:g}",
-                     number(e["budget_remaining"], "%"), number(e["latency_compliance"]),
-                     *[number(e["burn_rates"][w]) for w in LOOKBACKS]])
+                     number(e["availability"], "%"), f"{e['objective']:g}%",
+                     number(e["budget_remaining"], "%"), number(e["latency_compliance"], "%"),
+                     *[_burn(e["burn_rates"][w]) for w in LOOKBACKS]])
         alerts.append(e["alert"] + fired)
     if len(rows) == 1:
         return f"SLOs at {report['at']}: no endpoints match."
@@ -131,6 +141,10 @@ def slo_table(report: dict, color: bool = False) -> str:
         key = alert.split(" ")[0]
         text[i + 2] = text[i + 2].replace(alert, _paint(alert, key, color), 1)
     return f"SLOs at {report['at']} (burn rates per look-back)\n\n" + "\n".join(text)
+
+
+def _burn(rate: float | None) -> str:
+    return "–" if rate is None else f"{rate:.2f}"
 
 
 def slo_csv(report: dict) -> str:

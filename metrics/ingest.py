@@ -18,11 +18,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
+import pyarrow as pa
 
 from metrics import store
 from metrics.events import KINDS, Kind
-from metrics.readers import FileError, Staged, detect_format, stage
-from metrics.validate import lit, q, rules_select, typed_select
+from metrics.readers import FileError, Staged, detect_format, record_lines, stage
+from metrics.validate import lit, q, rules_select, typed_query
 
 
 class IngestError(Exception):
@@ -74,11 +75,23 @@ def check_timezone(tz: str | None) -> str | None:
         return None
     try:
         zoneinfo.ZoneInfo(tz)
+        known = _duckdb_knows_timezone(tz)
     except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        known = False
+    if not known:
         raise IngestError(
             f"'{tz}' is not an IANA time zone; use a name like UTC or Europe/Berlin."
-        ) from None
+        )
     return tz
+
+
+def _duckdb_knows_timezone(tz: str) -> bool:
+    """zoneinfo accepts file names such as ``posixrules`` that DuckDB's ICU rejects."""
+    with duckdb.connect() as con:
+        found = con.execute(
+            "SELECT count(*) FROM pg_timezone_names() WHERE name = ?", [tz]
+        ).fetchone()[0]
+    return found > 0
 
 
 def ingest(
@@ -100,13 +113,13 @@ def ingest(
             return result
         say("validating")
         _validate(con, kind, staged, tz)
-        _resolve_batch_conflicts(con, kind, staged)
+        repeats = _resolve_batch_conflicts(con, kind, staged)
         _collect_errors(con, staged, result)
         if strict and result.quarantined:
             result.strict_rejected = True
             return result
         say("storing")
-        _write(con, kind, staged, result)
+        _write(con, kind, staged, result, dedupe=repeats)
     return result
 
 
@@ -136,12 +149,10 @@ def _stdin_to_file(tmp: Path) -> Path:
 
 def _validate(con, kind: Kind, staged: list[Staged], tz: str | None) -> None:
     """Build ``typed``: every staged row with typed values and its ``_errors``."""
-    parts = []
-    for i, part in enumerate(staged):
-        parts.append(
-            f"SELECT {i} AS _file, _rec, {typed_select(kind, part.present, tz)} "
-            f"FROM {part.table}"
-        )
+    parts = [
+        typed_query(kind, part.present, tz, f"(SELECT {i} AS _file, * FROM {part.table})")
+        for i, part in enumerate(staged)
+    ]
     cols = ", ".join(q(c) for c in kind.names)
     con.execute(
         f"CREATE TEMP TABLE typed AS SELECT _file, _rec, {cols}, {rules_select(kind)} "
@@ -149,28 +160,35 @@ def _validate(con, kind: Kind, staged: list[Staged], tz: str | None) -> None:
     )
 
 
-def _resolve_batch_conflicts(con, kind: Kind, staged: list[Staged]) -> None:
+def _resolve_batch_conflicts(con, kind: Kind, staged: list[Staged]) -> bool:
     """A key given twice with different content in one batch: quarantine all versions.
 
     Which version is right cannot be known, so none is stored. Identical repeats
-    are left for the duplicate count.
+    are left for the duplicate count. Returns whether any key repeats at all (the
+    common case, none, lets the writer skip de-duplication).
     """
     key = ", ".join(q(k) for k in kind.key)
-    content = ", ".join(q(c) for c in kind.names)
-    conflicts = con.execute(
-        f"""SELECT count(*) FROM (SELECT {key} FROM typed WHERE len(_errors) = 0
-            GROUP BY {key} HAVING count(DISTINCT ({content})) > 1)"""
+    repeated = con.execute(
+        f"""CREATE TEMP TABLE repeated AS SELECT {key} FROM typed WHERE len(_errors) = 0
+            GROUP BY ALL HAVING count(*) > 1"""
     ).fetchone()[0]
-    if not conflicts:
-        return
+    if not repeated:
+        return False
+    content = ", ".join(f"t.{q(c)}" for c in kind.names)
+    on = " AND ".join(f"t.{q(k)} = r.{q(k)}" for k in kind.key)
     reason = lit(f"the same {', '.join(kind.key)} appears more than once in this batch "
                  "with different content; keep one version")
     con.execute(
-        f"""UPDATE typed SET _errors = [{{'column': {lit(kind.key[0])}, 'reason': {reason}}}]
-            WHERE len(_errors) = 0 AND ({key}) IN (
-                SELECT ({key}) FROM typed WHERE len(_errors) = 0
-                GROUP BY {key} HAVING count(DISTINCT ({content})) > 1)"""
+        f"""CREATE TEMP TABLE conflicting AS SELECT {', '.join('t.' + q(k) for k in kind.key)}
+            FROM typed t JOIN repeated r ON {on} WHERE len(t._errors) = 0
+            GROUP BY ALL HAVING count(DISTINCT ({content})) > 1"""
     )
+    on_c = " AND ".join(f"typed.{q(k)} = c.{q(k)}" for k in kind.key)
+    con.execute(
+        f"""UPDATE typed SET _errors = [{{'column': {lit(kind.key[0])}, 'reason': {reason}}}]
+            FROM conflicting c WHERE {on_c} AND len(typed._errors) = 0"""
+    )
+    return True
 
 
 def _collect_errors(con, staged: list[Staged], result: IngestResult) -> None:
@@ -193,40 +211,39 @@ def _collect_errors(con, staged: list[Staged], result: IngestResult) -> None:
 
 
 def _attach_lines(con, staged: list[Staged]) -> None:
-    """Physical line numbers: a CSV record after a quoted newline starts lower down.
-
-    Record 1 is on line 2 (after the header); each record adds 1 plus the newlines
-    inside its quoted fields.
-    """
+    """Physical line numbers: a CSV record after a quoted newline or a blank line starts
+    lower down (``record_lines``); Parquet and JSON arrays report the record number."""
     con.execute("ALTER TABLE bad ADD COLUMN _line BIGINT")
+    con.execute("UPDATE bad SET _line = _rec")
     for i, part in enumerate(staged):
-        if part.fmt != "csv":
-            con.execute("UPDATE bad SET _line = _rec WHERE _file = ?", [i])
+        if part.fmt == "csv":  # the fallback if the file cannot be re-read: after the header
+            con.execute("UPDATE bad SET _line = _rec + 1 WHERE _file = ?", [i])
+        if part.fmt not in ("csv", "jsonl"):
             continue
-        cols = [q(c) for c in part.present]
-        newlines = " + ".join(
-            f"COALESCE(length({c}) - length(replace({c}, chr(10), '')), 0)" for c in cols
-        ) or "0"
-        con.execute(
-            f"""UPDATE bad SET _line = m.line FROM (
-                  SELECT _rec, 2 + COALESCE(sum(1 + {newlines}) OVER (
-                      ORDER BY _rec ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0) AS line
-                  FROM {part.table}) m
-                WHERE bad._file = ? AND bad._rec = m._rec""",
-            [i],
-        )
+        recs = {r for (r,) in con.execute(
+            "SELECT DISTINCT _rec FROM bad WHERE _file = ?", [i]).fetchall()}
+        lines = record_lines(part, recs)
+        if not lines:
+            continue
+        linemap = pa.table({"rec": list(lines), "line": list(lines.values())})
+        con.register("linemap", linemap)
+        try:
+            con.execute("UPDATE bad SET _line = m.line FROM linemap m "
+                        "WHERE bad._file = ? AND bad._rec = m.rec", [i])
+        finally:
+            con.unregister("linemap")
 
 
-def _write(con, kind: Kind, staged: list[Staged], result: IngestResult) -> None:
+def _write(con, kind: Kind, staged: list[Staged], result: IngestResult, dedupe: bool) -> None:
     """One transaction: new rows, replaced rows (old ones to history), quarantine, log."""
     key = [q(k) for k in kind.key]
     cols = ", ".join(q(c) for c in kind.names)
     same = " AND ".join(f"g.{q(c)} IS NOT DISTINCT FROM s.{q(c)}" for c in kind.value_columns)
     on = " AND ".join(f"g.{k} = s.{k}" for k in key)
     table = q(kind.name)
+    distinct = f"DISTINCT ON ({', '.join(key)})" if dedupe else ""
     con.execute(
-        f"""CREATE TEMP TABLE good AS SELECT DISTINCT ON ({', '.join(key)}) {cols}
-            FROM typed WHERE len(_errors) = 0"""
+        f"CREATE TEMP VIEW good AS SELECT {distinct} {cols} FROM typed WHERE len(_errors) = 0"
     )
     con.execute(
         f"""CREATE TEMP TABLE classified AS SELECT g.*,

@@ -37,6 +37,7 @@ class Staged:
     rows: int
     present: dict[str, str]  # contract column -> source SQL type ('VARCHAR' for text)
     extra: list[str] = field(default_factory=list)
+    path: Path | None = None  # the file read (for stdin: its temporary copy)
 
     @property
     def unit(self) -> str:
@@ -68,7 +69,7 @@ def stage(
     rows = con.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
     if rows == 0:
         raise FileError(f"{shown}: the file has no rows.")
-    return Staged(shown, table, fmt, rows, present, extra)
+    return Staged(shown, table, fmt, rows, present, extra, path)
 
 
 def _bind(kind: Kind, names: list[str], shown: str) -> tuple[dict[str, int], list[str]]:
@@ -114,10 +115,12 @@ def _stage_csv(con, kind, path, shown, table, fmt):
         "auto_detect=false, strict_mode=true, encoding='utf-8')"
     )
     select = ", ".join(f'c{i} AS "{col}"' for col, i in positions.items())
+    # DuckDB skips blank lines only when the header has several columns; skip them always
+    blank = "WHERE c0 IS NOT NULL" if len(header) == 1 else ""
     try:
         con.execute(
             f"CREATE TEMP TABLE {table} AS SELECT row_number() OVER () AS _rec, {select} "
-            f"FROM {src}",
+            f"FROM {src} {blank}",
             [str(path), delim],
         )
     except duckdb.Error as exc:
@@ -141,11 +144,54 @@ def _csv_problem(exc: BaseException, width: int) -> str:
     return _short(exc)
 
 
+def record_lines(part: Staged, records: set[int]) -> dict[int, int]:
+    """The physical line each wanted record starts on, for CSV and JSON Lines.
+
+    Blank lines and newlines inside quoted fields (of any column, ignored ones too)
+    push later records down: in ``h1,h2 / a,"x⏎y" / ⏎ / b,c`` record 2 is on line 5.
+    """
+    if not records or part.path is None:
+        return {}
+    opener = gzip.open if part.path.name.lower().endswith(".gz") else open
+    found: dict[int, int] = {}
+    last = max(records)
+    try:
+        with opener(part.path, "rt", encoding="utf-8-sig", newline="") as fh:
+            for rec, line in _record_starts(fh, part):
+                if rec in records:
+                    found[rec] = line
+                if rec >= last:
+                    break
+    except (OSError, UnicodeDecodeError, csv.Error):
+        pass  # the caller falls back to the record number
+    return found
+
+
+def _record_starts(fh, part: Staged):
+    """Yield (record number, first line) for each non-blank record of an open file."""
+    rec = 0
+    if part.fmt == "jsonl":
+        for n, line in enumerate(fh, 1):
+            if line.strip():
+                rec += 1
+                yield rec, n
+        return
+    delim = "\t" if part.path.name.lower().removesuffix(".gz").endswith(".tsv") else ","
+    csv.field_size_limit(1 << 30)
+    reader = csv.reader(fh, delimiter=delim)
+    width = len(next(reader, []))  # the header
+    start = reader.line_num + 1
+    for row in reader:
+        if row and (width > 1 or any(row)):  # as staged: blank lines are not records
+            rec += 1
+            yield rec, start
+        start = reader.line_num + 1
+
+
 def _stage_parquet(con, kind, path, shown, table, fmt):
     try:
-        schema = con.execute(
-            "SELECT name, type FROM (DESCRIBE SELECT * FROM read_parquet(?))", [str(path)]
-        ).fetchall()
+        described = con.execute("DESCRIBE SELECT * FROM read_parquet(?)", [str(path)]).fetchall()
+        schema = [(row[0], row[1]) for row in described]  # (column_name, column_type)
     except duckdb.Error as exc:
         raise FileError(f"{shown}: cannot be read as Parquet ({_short(exc)}).") from None
     positions, extra = _bind(kind, [nm for nm, _ in schema], shown)
@@ -185,6 +231,9 @@ def _stage_json(con, kind, path, shown, table, fmt):
         raise FileError(f"{shown}: cannot be read as {what} ({_short(exc)}).") from None
     if bad is not None:
         raise FileError(f"{shown}: record {bad} is not a JSON object; each record must be one.")
+    if fmt == "json" and _last_char(path) != "]":  # DuckDB reads '[{…}, ' without a word
+        raise FileError(f"{shown}: cannot be read as {what} (the array is not closed with ']'; "
+                        "the file may be cut short).")
     positions, extra = _bind(kind, sorted(keys), shown)
     select = ", ".join(
         f"json ->> '$.\"{col}\"' AS \"{col}\"" for col in positions
@@ -194,7 +243,21 @@ def _stage_json(con, kind, path, shown, table, fmt):
     return {col: "VARCHAR" for col in positions}, extra
 
 
+def _last_char(path: Path) -> str:
+    """The last non-blank character of a file: ']' for a complete JSON array."""
+    tail = b""
+    if path.name.lower().endswith(".gz"):
+        with gzip.open(path, "rb") as fh:
+            while chunk := fh.read(1 << 20):
+                tail = (tail + chunk)[-4096:]
+    else:
+        with open(path, "rb") as fh:
+            fh.seek(max(0, path.stat().st_size - 4096))
+            tail = fh.read()
+    return tail.decode("utf-8", "replace").rstrip()[-1:]
+
+
 def _short(exc: BaseException) -> str:
-    text = " ".join(str(exc).split())
+    text = " ".join(str(exc).split("\nLINE ")[0].split())  # drop DuckDB's SQL excerpt
     text = text.split("Error: ", 1)[-1]
     return text[:200].rstrip(". ")

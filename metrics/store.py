@@ -104,6 +104,7 @@ def writer(db: Path, wait_seconds: float = 600.0) -> Iterator[duckdb.DuckDBPyCon
             ) from exc
         try:
             con.execute("SET TimeZone = 'UTC'")
+            con.execute("SET enable_progress_bar = false")  # ours goes to stderr, on a tty
             create_schema(con)
             yield con
         finally:

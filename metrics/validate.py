@@ -11,12 +11,23 @@ No Python loop ever touches a row. Example for an ``int`` column ``tier``::
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from metrics.events import Column, Kind, Rule, choice_rules
 
 TS_NAIVE = r"[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]+)?)?"
 TS_AWARE = TS_NAIVE + r" ?(Z|z|[+-][0-9]{2}(:?[0-9]{2})?)"
 INT_TEXT = r"[+-]?[0-9]+(\.0*)?"
 DATE_TEXT = r"[0-9]{4}-[0-9]{2}-[0-9]{2}"
+
+
+@dataclass(frozen=True)
+class ColumnSQL:
+    text: str | None  # staged column → trimmed text (or the native value), or None if absent
+    value: str  # text → typed value, NULL when it cannot be converted
+    reason: str  # text and value → why not, NULL when fine
+
+
 TRUE_WORDS = "('true', '1', 'yes')"
 FALSE_WORDS = "('false', '0', 'no')"
 NATIVE = {"int": ("BIGINT", "INTEGER", "SMALLINT", "TINYINT", "UBIGINT", "UINTEGER",
@@ -39,110 +50,131 @@ def _text(col: str, source_type: str) -> str:
     return f"NULLIF(trim({raw}), '')"
 
 
-def convert(col: Column, source_type: str | None, assume_tz: str | None) -> tuple[str, str]:
-    """(value SQL, reason SQL) for one contract column; ``source_type`` None if absent."""
+def text_name(col: str) -> str:
+    return q(f"_t_{col}")
+
+
+def convert(col: Column, source_type: str | None, assume_tz: str | None) -> ColumnSQL:
+    """The three layers of SQL for one contract column (``source_type`` None if absent).
+
+    ``text`` runs over the staged column; ``value`` over ``text`` (named ``_t_<col>``);
+    ``reason`` over both, so the costly checks behind a reason run only on failures.
+    """
     if source_type is None:
         default = "NULL" if col.default is None else str(col.default).upper()
-        return f"CAST({default} AS {col.sql_type})", "NULL"
+        return ColumnSQL(None, f"CAST({default} AS {col.sql_type})", "NULL")
     if source_type in NATIVE.get(col.type, ()):
         return _native(col, source_type)
-    t = _text(col.name, source_type)
-    value, bad = _TEXT_CONVERTERS[col.type](t, col, assume_tz)
-    missing = f"{lit(col.name + ' is missing')}" if col.required else "NULL"
-    reason = f"CASE WHEN {t} IS NULL THEN {missing} WHEN {bad} END"
-    if not col.required and col.default is not None:
-        value = f"COALESCE({value}, CAST({str(col.default).upper()} AS {col.sql_type}))"
-    return value, reason
-
-
-def _native(col: Column, source_type: str) -> tuple[str, str]:
-    v = q(col.name)
-    value = v if source_type == col.sql_type else f"CAST({v} AS {col.sql_type})"
+    t, v = text_name(col.name), q(col.name)
+    value, why = _TEXT_CONVERTERS[col.type](t, col, assume_tz)
     missing = lit(col.name + " is missing") if col.required else "NULL"
-    reason = f"CASE WHEN {v} IS NULL THEN {missing}"
-    if col.type == "float":
-        reason += f" WHEN NOT isfinite({value}) THEN {lit(col.name + ' must be a finite number')}"
+    reason = f"CASE WHEN {t} IS NULL THEN {missing} WHEN {v} IS NULL THEN {why} END"
+    if not col.required and col.default is not None:
+        # the reason must test the value before the default fills it in: 'rollback=t'
+        # is an error, not a silent false
+        reason = f"CASE WHEN {t} IS NULL THEN NULL WHEN ({value}) IS NULL THEN {why} END"
+        value = f"COALESCE({value}, CAST({str(col.default).upper()} AS {col.sql_type}))"
+    return ColumnSQL(_text(col.name, source_type), value, reason)
+
+
+def _native(col: Column, source_type: str) -> ColumnSQL:
+    raw, t, v = q(col.name), text_name(col.name), q(col.name)
+    # TRY_CAST: a Parquet UBIGINT/HUGEINT above the BIGINT range is a row error, not a crash
+    value = t if source_type == col.sql_type else f"TRY_CAST({t} AS {col.sql_type})"
     if not col.required and col.default is not None:
         value = f"COALESCE({value}, {str(col.default).upper()})"
-    return value, reason + " END"
+    missing = lit(col.name + " is missing") if col.required else "NULL"
+    reason = f"CASE WHEN {t} IS NULL THEN {missing}"
+    if col.type == "int":
+        reason += f" WHEN {v} IS NULL THEN {lit(col.name + ' must be a whole number')}"
+    if col.type == "float":
+        reason += f" WHEN NOT isfinite({v}) THEN {lit(col.name + ' must be a finite number')}"
+    # the "text" layer passes the native value through unchanged, under the text name
+    return ColumnSQL(raw, value, reason + " END")
 
 
 def _int(t: str, col: Column, tz: str | None) -> tuple[str, str]:
-    ok = f"regexp_full_match({t}, '{INT_TEXT}')"
-    value = f"CASE WHEN {ok} THEN TRY_CAST(TRY_CAST({t} AS DECIMAL(38, 0)) AS BIGINT) END"
-    why = lit(f"{col.name} must be a whole number")
-    return value, f"{value} IS NULL THEN {why}"
+    # '3' and '3.0' are 3; '1.5' is an error (a plain cast would round it to 2)
+    # the pattern first: TRY_CAST alone reads '15e-1' as 2, '0x10' as 16 and '1_000' as 1000
+    value = (f"CASE WHEN regexp_full_match({t}, '{INT_TEXT}') THEN "
+             f"CASE WHEN contains({t}, '.') "
+             f"THEN TRY_CAST(TRY_CAST({t} AS DECIMAL(38, 0)) AS BIGINT) "
+             f"ELSE TRY_CAST({t} AS BIGINT) END END")
+    return value, lit(f"{col.name} must be a whole number")
 
 
 def _float(t: str, col: Column, tz: str | None) -> tuple[str, str]:
     value = f"TRY_CAST({t} AS DOUBLE)"
-    why = lit(f"{col.name} must be a finite number")
-    guarded = f"CASE WHEN isfinite({value}) THEN {value} END"
-    return guarded, f"{guarded} IS NULL THEN {why}"
+    return (f"CASE WHEN isfinite({value}) THEN {value} END",
+            lit(f"{col.name} must be a finite number"))
 
 
 def _bool(t: str, col: Column, tz: str | None) -> tuple[str, str]:
     value = (f"CASE WHEN lower({t}) IN {TRUE_WORDS} THEN true "
              f"WHEN lower({t}) IN {FALSE_WORDS} THEN false END")
-    why = lit(f"{col.name} must be true/false, 1/0 or yes/no")
-    return value, f"{value} IS NULL THEN {why}"
+    return value, lit(f"{col.name} must be true/false, 1/0 or yes/no")
 
 
 def _date(t: str, col: Column, tz: str | None) -> tuple[str, str]:
     value = f"CASE WHEN regexp_full_match({t}, '{DATE_TEXT}') THEN TRY_CAST({t} AS DATE) END"
-    why = lit(f"{col.name} must be a date like 2026-07-01")
-    return value, f"{value} IS NULL THEN {why}"
+    return value, lit(f"{col.name} must be a date like 2026-07-01")
 
 
 def _ts(t: str, col: Column, tz: str | None) -> tuple[str, str]:
     aware = f"regexp_full_match({t}, '{TS_AWARE}')"
     naive = f"regexp_full_match({t}, '{TS_NAIVE}')"
-    aware_value = f"TRY_CAST({t} AS TIMESTAMPTZ)"
     bad_format = lit(f"{col.name} must be an ISO-8601 timestamp like 2026-07-01T09:30:00Z")
     if tz is None:
-        value = f"CASE WHEN {aware} THEN {aware_value} END"
         no_offset = lit(
             f"{col.name} has no time-zone offset; write it like 2026-07-01T09:30:00Z "
             "or ingest with --assume-timezone"
         )
-        reason = (f"{naive} THEN {no_offset} "
-                  f"WHEN {value} IS NULL THEN {bad_format}")
-        return value, reason
+        value = f"CASE WHEN {aware} THEN TRY_CAST({t} AS TIMESTAMPTZ) END"
+        return value, f"CASE WHEN {naive} THEN {no_offset} ELSE {bad_format} END"
     local = f"TRY_CAST({t} AS TIMESTAMP)"
     placed = f"timezone({lit(tz)}, {local})"
-    value = f"CASE WHEN {aware} THEN {aware_value} WHEN {naive} THEN {placed} END"
     # a local time that does not exist (spring forward) does not come back unchanged;
     # one that exists twice (fall back) also maps from an instant one hour away
     gap = f"timezone({lit(tz)}, {placed}) <> {local}"
     twice = (f"(timezone({lit(tz)}, {placed} - INTERVAL 1 HOUR) = {local} OR "
              f"timezone({lit(tz)}, {placed} + INTERVAL 1 HOUR) = {local})")
-    reason = (
-        f"{naive} AND {local} IS NOT NULL AND {gap} THEN "
+    value = (f"CASE WHEN {aware} THEN TRY_CAST({t} AS TIMESTAMPTZ) "
+             f"WHEN {naive} AND NOT ({gap}) AND NOT {twice} THEN {placed} END")
+    why = (
+        f"CASE WHEN {naive} AND {local} IS NOT NULL AND {gap} THEN "
         f"{lit(f'{col.name} does not exist in {tz} (a daylight-saving gap); give an offset')} "
         f"WHEN {naive} AND {local} IS NOT NULL AND {twice} THEN "
         f"{lit(f'{col.name} happens twice in {tz} (a daylight-saving change); give an offset')} "
-        f"WHEN {value} IS NULL THEN {bad_format}"
+        f"ELSE {bad_format} END"
     )
-    return value, reason
+    return value, why
 
 
 def _str(t: str, col: Column, tz: str | None) -> tuple[str, str]:
-    return t, "false THEN NULL"
+    return t, "NULL"
 
 
 _TEXT_CONVERTERS = {"int": _int, "float": _float, "bool": _bool, "date": _date,
                     "ts": _ts, "str": _str}
 
 
-def typed_select(kind: Kind, present: dict[str, str], assume_tz: str | None) -> str:
-    """SELECT list producing typed columns and ``_conv`` (a list of {column, reason})."""
-    values, reasons = [], []
-    for col in kind.columns:
-        value, reason = convert(col, present.get(col.name), assume_tz)
-        values.append(f"{value} AS {q(col.name)}")
-        reasons.append(f"{{'column': {lit(col.name)}, 'reason': {reason}}}")
-    problems = f"list_filter([{', '.join(reasons)}], lambda e: e.reason IS NOT NULL)"
-    return ", ".join(values) + f", {problems} AS _conv"
+def typed_query(kind: Kind, present: dict[str, str], assume_tz: str | None, source: str) -> str:
+    """Rows of ``source`` with typed columns and ``_conv``, a list of {column, reason}.
+
+    ``source`` has ``_file``, ``_rec`` and the staged columns listed in ``present``.
+    """
+    parts = {c.name: convert(c, present.get(c.name), assume_tz) for c in kind.columns}
+    texts = ", ".join(f"{p.text} AS {text_name(n)}" for n, p in parts.items() if p.text)
+    values = ", ".join(f"{p.value} AS {q(n)}" for n, p in parts.items())
+    keep_texts = ", ".join(text_name(n) for n, p in parts.items() if p.text)
+    reasons = ", ".join(
+        f"{{'column': {lit(n)}, 'reason': {p.reason}}}" for n, p in parts.items()
+    )
+    cols = ", ".join(q(n) for n in parts)
+    return f"""SELECT _file, _rec, {cols},
+                 list_filter([{reasons}], lambda e: e.reason IS NOT NULL) AS _conv
+               FROM (SELECT _file, _rec, {values}{', ' + keep_texts if keep_texts else ''}
+                     FROM (SELECT _file, _rec{', ' + texts if texts else ''} FROM {source}))"""
 
 
 def rules_select(kind: Kind) -> str:

@@ -1,0 +1,188 @@
+"""``python -m bench``: mlkpi at the scale of a large ML org, against a pandas notebook.
+
+Generates the large sample (``--sli-rows``, 30M by default), then measures each
+step as a separate process (wall seconds, peak RSS) and prints figures, never
+asserts them:
+
+* ingest rows/s, CSV and Parquet, full validation;
+* whole-process ``mlkpi kpis`` for a quarter and ``mlkpi slo``;
+* the same answers by a plain pandas script over the same files, checked to agree;
+* dashboard render times in headless Chromium (scorecard, quarterly review) and 16
+  concurrent scorecard sessions, when Chromium and Playwright are present.
+
+Results go to ``bench/out/results.json`` and ``bench/out/results.md``.
+``python -m bench --sli-rows 200000`` runs in seconds (CI does that so it cannot rot).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import sys
+import time
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+from bench import pandas_baseline
+from bench.measure import Run, run_measured
+
+OUT = Path(__file__).resolve().parent / "out"
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n\n")[0])
+    p.add_argument("--sli-rows", type=int, default=30_000_000,
+                   help="inference_sli rows to generate (default 30M; 263M for a year of 500 "
+                        "endpoints at 1-minute windows)")
+    p.add_argument("--work", type=Path, default=Path("/tmp/mlkpi-bench"),
+                   help="scratch folder for the sample and stores (default /tmp/mlkpi-bench)")
+    p.add_argument("--out", type=Path, default=OUT, help="where results.json/.md go")
+    p.add_argument("--as-of", default="2026-11-22", help="the sample's end date")
+    p.add_argument("--repeat", type=int, default=3, help="runs per timed command (median)")
+    p.add_argument("--no-browser", action="store_true", help="skip the dashboard timings")
+    args = p.parse_args(argv)
+
+    work = args.work
+    shutil.rmtree(work, ignore_errors=True)
+    work.mkdir(parents=True)
+    results: dict = {"machine": machine(), "sli_rows": args.sli_rows,
+                     "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"), "steps": {}}
+    steps = results["steps"]
+
+    say(f"generating the large sample ({args.sli_rows:,} SLI rows)")
+    steps["generate"] = _generate(work, args).to_json()
+    sli_parquet = work / "sample" / "inference_sli.parquet"
+    sli_csv = work / "inference_sli.csv"
+    _parquet_to_csv(sli_parquet, sli_csv)
+
+    for fmt, path in (("parquet", sli_parquet), ("csv", sli_csv)):
+        say(f"ingesting {fmt}")
+        db = work / f"{fmt}.duckdb"
+        run = run_measured([*mlkpi(db), "ingest", "inference_sli", str(path), "--format", "json"])
+        steps[f"ingest_{fmt}"] = run.to_json(rows=args.sli_rows)
+    db = work / "parquet.duckdb"
+    say("ingesting the other kinds")
+    for path in sorted((work / "sample").iterdir()):
+        if not path.name.startswith("inference_sli"):
+            run_measured([*mlkpi(db), "ingest", path.name.split(".")[0], str(path)])
+
+    period = _latest_quarter(args.as_of)
+    say(f"timing mlkpi kpis --period {period} and mlkpi slo")
+    kpis = _repeat(args.repeat, [*mlkpi(db), "kpis", "--period", period, "--format", "json"])
+    slo = _repeat(args.repeat, [*mlkpi(db), "slo", "--format", "json"])
+    steps["kpis"], steps["slo"] = kpis.to_json(), slo.to_json()
+
+    say("the same answers with pandas")
+    base = pandas_baseline.run(sli_parquet, period)
+    steps["pandas"] = base
+    steps["agreement"] = pandas_baseline.compare(base, json.loads(kpis.stdout),
+                                                 json.loads(slo.stdout))
+    steps["pandas"]["ratio_vs_mlkpi"] = round(
+        base["seconds"] / (kpis.seconds + slo.seconds), 2)
+
+    if not args.no_browser:
+        from bench import browser
+
+        say("timing the dashboard in headless Chromium")
+        steps["dashboard"] = browser.measure(db, period)
+
+    args.out.mkdir(parents=True, exist_ok=True)
+    (args.out / "results.json").write_text(json.dumps(results, indent=2) + "\n")
+    table = markdown(results)
+    (args.out / "results.md").write_text(table)
+    print(table)
+    return 0
+
+
+def mlkpi(db: Path) -> list[str]:
+    return [sys.executable, "-m", "metrics.cli", "--db", str(db)]
+
+
+def say(msg: str) -> None:
+    print(f"[bench] {msg}", file=sys.stderr, flush=True)
+
+
+def _generate(work: Path, args) -> Run:
+    code = ("import sys; from pathlib import Path; from datetime import date; "
+            "from metrics.sample import generate; "
+            f"generate(Path({str(work / 'sample')!r}), seed=42, scale='large', "
+            f"as_of=date.fromisoformat({args.as_of!r}), sli_rows={args.sli_rows})")
+    return run_measured([sys.executable, "-c", code])
+
+
+def _parquet_to_csv(src: Path, dst: Path) -> None:
+    import duckdb
+
+    con = duckdb.connect()
+    con.execute("SET TimeZone = 'UTC'")
+    con.execute(
+        "COPY (SELECT * REPLACE (strftime(window_start, '%Y-%m-%dT%H:%M:%SZ') AS window_start) "
+        "FROM read_parquet(?)) TO '" + str(dst).replace("'", "''") + "' (HEADER)",
+        [str(src)],
+    )
+    con.close()
+
+
+def _latest_quarter(as_of: str) -> str:
+    d = date.fromisoformat(as_of)
+    q = (d.month - 1) // 3 + 1
+    return f"{d.year}Q{q}"
+
+
+def _repeat(n: int, cmd: list[str]) -> Run:
+    runs = [run_measured(cmd) for _ in range(max(1, n))]
+    runs.sort(key=lambda r: r.seconds)
+    return runs[len(runs) // 2]
+
+
+def machine() -> dict:
+    mem = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    import duckdb
+
+    return {"cpus": os.cpu_count(), "memory_gib": round(mem, 1),
+            "python": platform.python_version(), "duckdb": duckdb.__version__,
+            "platform": platform.platform(terse=True)}
+
+
+def markdown(r: dict) -> str:
+    s, m = r["steps"], r["machine"]
+    rows = [
+        ("Ingest, Parquet (full validation)", _rate(s["ingest_parquet"]), _gb(s["ingest_parquet"])),
+        ("Ingest, CSV (full validation)", _rate(s["ingest_csv"]), _gb(s["ingest_csv"])),
+        ("`mlkpi kpis --period` (whole process)", f"{s['kpis']['seconds']:.2f} s", _gb(s["kpis"])),
+        ("`mlkpi slo` (whole process)", f"{s['slo']['seconds']:.2f} s", _gb(s["slo"])),
+        ("pandas script, same answers", f"{s['pandas']['seconds']:.2f} s "
+         f"(mlkpi {s['pandas']['ratio_vs_mlkpi']}× faster)", f"{s['pandas']['peak_gb']:.2f} GB"),
+    ]
+    for key, label in (("scorecard_s", "Scorecard fully rendered (browser)"),
+                       ("quarterly_s", "Quarterly review fully rendered (browser)"),
+                       ("concurrent16_median_s", "16 concurrent scorecards, median"),
+                       ("concurrent16_p95_s", "16 concurrent scorecards, p95")):
+        if key in s.get("dashboard", {}):
+            rows.append((label, f"{s['dashboard'][key]:.2f} s",
+                         f"{s['dashboard'].get('server_peak_gb', 0):.2f} GB (server)"))
+    agree = "yes" if s["agreement"]["agree"] else f"NO: {s['agreement']['differences']}"
+    head = (f"Benchmark of {r['date']}: {r['sli_rows']:,} inference_sli rows; "
+            f"{m['cpus']} CPUs, {m['memory_gib']} GiB, Python {m['python']}, "
+            f"DuckDB {m['duckdb']}, {m['platform']}.\n\n")
+    lines = ["| step | figure | peak memory |", "|---|---|---|"]
+    lines += [f"| {a} | {b} | {c} |" for a, b, c in rows]
+    return head + "\n".join(lines) + f"\n\npandas and mlkpi agree on every answer: {agree}\n"
+
+
+def _rate(step: dict) -> str:
+    return f"{step['rows_per_s'] / 1e6:.2f}M rows/s ({step['seconds']:.1f} s)"
+
+
+def _gb(step: dict) -> str:
+    return f"{step['peak_gb']:.2f} GB"
+
+
+if __name__ == "__main__":
+    t0 = time.time()
+    code = main()
+    say(f"done in {time.time() - t0:.0f} s")
+    sys.exit(code)
