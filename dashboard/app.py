@@ -1,0 +1,92 @@
+"""mlkpi dashboard entrypoint: page config, the shared filters bound to the URL, navigation.
+
+    MLKPI_DB=mlkpi.duckdb streamlit run dashboard/app.py     # or: mlkpi serve
+
+The filters are drawn here, before `page.run()`, so that they exist on every page and
+a link keeps its scope across pages (`/slo?team=search&tier=1`).
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+
+import streamlit as st
+
+_ROOT = str(Path(__file__).resolve().parent.parent)
+if _ROOT not in sys.path:  # `streamlit run dashboard/app.py` puts only dashboard/ on the path
+    sys.path.insert(0, _ROOT)
+
+from dashboard import components, data, filters  # noqa: E402
+from metrics.catalog import CatalogError  # noqa: E402
+from metrics.config import ConfigError  # noqa: E402
+from metrics.notes import NoteError  # noqa: E402
+from metrics.periods import PeriodError  # noqa: E402
+from metrics.store import StoreError  # noqa: E402
+
+log = logging.getLogger("mlkpi.dashboard")
+
+# (file, title, url path, icon); the first is the default page, served at `/`.
+PAGES = [
+    ("scorecard", "Scorecard", "scorecard", ":material/dashboard:"),
+    ("quarterly", "Quarterly review", "quarterly", ":material/event_note:"),
+    ("slo", "SLO burn", "slo", ":material/local_fire_department:"),
+    ("incidents", "Incidents & drift", "incidents", ":material/emergency:"),
+    ("delivery", "Delivery", "delivery", ":material/rocket_launch:"),
+    ("cost", "Cost", "cost", ":material/payments:"),
+    ("platform", "Platform & governance", "platform", ":material/hub:"),
+    ("org", "Org health", "org", ":material/groups:"),
+    ("catalog", "KPI catalog", "catalog", ":material/menu_book:"),
+    ("data", "Data health", "data", ":material/monitor_heart:"),
+]
+WITHOUT_DATA = {"catalog", "data"}  # pages that work on an empty store
+KNOWN_ERRORS = (StoreError, ConfigError, CatalogError, PeriodError, NoteError)
+
+
+def _pages() -> list:
+    return [st.Page(f"app_pages/{name}.py", title=title, url_path=path, icon=icon,
+                    default=(i == 0))
+            for i, (name, title, path, icon) in enumerate(PAGES)]
+
+
+def _scope(status: dict) -> filters.Scope | None:
+    """Draw the shared filters from what the store holds; None when it holds nothing."""
+    span = data.event_span() if status["state"] == "ok" else None
+    if span is None:
+        return None
+    choices, default = filters.period_options(span[0], span[1], datetime.now(UTC))
+    return filters.draw(choices, default, data.teams())
+
+
+def _run(page) -> None:
+    """Run one page; an unexpected error becomes one sentence, never a traceback."""
+    try:
+        page.run()
+    except KNOWN_ERRORS as exc:
+        st.error(str(exc).strip().splitlines()[0] if str(exc).strip() else "Unknown error.")
+    except Exception:
+        log.exception("page %s failed", getattr(page, "url_path", "?"))
+        st.error("This page could not be drawn from the current data; the server log has "
+                 "the details. Other pages still work.")
+
+
+def main() -> None:
+    st.set_page_config(page_title="mlkpi", page_icon=":material/insights:", layout="wide")
+    page = st.navigation(_pages())
+    try:
+        status = data.store_status()
+        scope = _scope(status)
+    except KNOWN_ERRORS as exc:
+        status, scope = {"state": "missing", "message": str(exc)}, None
+    st.session_state["_scope"] = scope
+    st.session_state["_status"] = status
+    if scope is None and (page.url_path or "scorecard") not in WITHOUT_DATA:
+        st.title(page.title)
+        components.empty_state(status)
+        return
+    _run(page)
+
+
+main()

@@ -1,0 +1,99 @@
+"""Quarterly review (`/quarterly`): every KPI of the quarter against target, last quarter and
+last year; changed status first; trends; notes; report download."""
+
+import streamlit as st
+
+from dashboard import charts, components, data, filters, report
+from metrics.notes import NoteError
+from metrics.periods import parse_period, quarter_of
+
+scope = filters.current()
+quarter = quarter_of(parse_period(scope.period))
+q = quarter.label
+st.title(f"Quarterly review — {q}")
+if quarter.label != scope.period:
+    st.info(f"The review covers whole quarters: showing {q}, the quarter holding "
+            f"{scope.period}.", icon="ℹ️")
+
+kpis_report = data.kpi_report(q, scope.team, scope.tier)
+quarters = data.kpi_series(q, 8, None, scope.team, scope.tier, grain="quarter")
+table = report.review_table(kpis_report, quarters, quarter.shift(-1).label,
+                            quarter.shift(-4).label)
+components.scope_caption(scope, kpis_report)
+changed = int(table["_changed"].sum())
+st.markdown(f"**{changed}** KPI{'s' if changed != 1 else ''} changed status since "
+            f"{quarter.shift(-1).label} (listed first). QoQ and YoY are changes in % of "
+            f"the value against {quarter.shift(-1).label} and {quarter.shift(-4).label}.")
+components.freshness_banner(kpis_report, list(table["id"]))
+components.table(
+    table.drop(columns=["_changed", "id", "Family"]),
+    column_config={
+        "Value": st.column_config.NumberColumn(format="%.4g"),
+        "QoQ %": st.column_config.NumberColumn(format="%+.1f"),
+        "YoY %": st.column_config.NumberColumn(format="%+.1f"),
+        "Stale": st.column_config.CheckboxColumn(),
+    })
+
+st.subheader("Trend")
+names = dict(zip(table["id"], table["KPI"], strict=False))
+kpi_id = st.selectbox("KPI", list(names), format_func=names.get, key="quarterly-kpi")
+kpi = data.catalog()[kpi_id]
+components.chart(charts.kpi_trend(quarters[quarters["kpi"] == kpi_id], name=kpi.name,
+                                  unit=kpi.unit, target_kind=kpi.target.kind,
+                                  op=kpi.target.op), key="quarterly-trend")
+components.drill_down(filters.Scope(q, scope.team, scope.tier), kpi_id, kpi.name)
+
+st.subheader("Notes")
+notes = data.notes_for(q, scope.team, scope.tier)
+for note in notes:
+    with st.container(border=True):
+        st.markdown(f"**{names.get(note['kpi'], note['kpi'])}** — {note['text']}")
+        st.caption(f"{note['author']}, {note['written_at']}"
+                   + (f" · {note['versions']} versions" if note["versions"] > 1 else ""))
+        with st.expander("History and edit"):
+            for version in data.note_history(note["id"]):
+                st.caption(f"v{version['version']} · {version['author']} · "
+                           f"{version['written_at']}: {version['text']}")
+            with st.form(f"edit-note-{note['id']}", clear_on_submit=True):
+                author = st.text_input("Your name", max_chars=80)
+                text = st.text_area("New text", value=note["text"], max_chars=5000)
+                if st.form_submit_button("Save new version"):
+                    try:
+                        data.edit_note(note["id"], author, text)
+                        st.rerun()
+                    except NoteError as exc:
+                        st.warning(str(exc))
+if not notes:
+    st.caption(f"No notes for {q} in this scope yet.")
+with st.form("add-note", clear_on_submit=True):
+    st.markdown(f"Add a note to {q} ({scope.words})")
+    note_kpi = st.selectbox("KPI", list(names), format_func=names.get, index=None,
+                            key="note-kpi")
+    author = st.text_input("Your name", max_chars=80, key="note-author")
+    text = st.text_area("Note", max_chars=5000, key="note-text")
+    if st.form_submit_button("Add note", key="note-add"):
+        if note_kpi is None:
+            st.warning("Pick the KPI the note is about.")
+        else:
+            try:
+                data.add_note(note_kpi, q, scope.team, scope.tier, author, text)
+                st.rerun()
+            except NoteError as exc:
+                st.warning(str(exc))
+
+st.subheader("Download")
+title = f"ML KPI review {q} — {scope.words}"
+
+
+def _html() -> str:
+    figures = [charts.kpi_trend(quarters[quarters["kpi"] == k.id], name=k.name, unit=k.unit,
+                                target_kind=k.target.kind, op=k.target.op)
+               for k in data.catalog().values()]
+    return report.review_html(table, figures, notes, title=title, scope=scope.words)
+
+
+left, right = st.columns(2)
+left.download_button("Report (HTML, works offline)", _html, mime="text/html",
+                     file_name=f"mlkpi-review-{q}.html", on_click="ignore")
+right.download_button("Table (CSV)", report.review_csv(table, q, scope.words),
+                      mime="text/csv", file_name=f"mlkpi-review-{q}.csv", on_click="ignore")

@@ -1,0 +1,300 @@
+"""Pure functions: data in, Plotly figure out. No Streamlit, no engine calls.
+
+Every KPI chart draws its target (a dashed line, or a band from target to stretch)
+and its hover says value, target and sample size. Backgrounds are transparent and
+colours come from ``theme`` so the charts read in light and dark mode alike.
+
+    fig = kpi_trend(series, unit="%", target_kind="absolute")
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+
+import pandas as pd
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+from dashboard import theme
+
+_LAYOUT = dict(
+    paper_bgcolor="rgba(0,0,0,0)", plot_bgcolor="rgba(0,0,0,0)",
+    margin=dict(l=10, r=10, t=40, b=10), hovermode="x unified",
+    legend=dict(orientation="h", yanchor="top", y=-0.12, x=0),
+    colorway=theme.SERIES,
+)
+_GRID = "rgba(128,128,128,0.25)"
+
+
+def _finish(fig: go.Figure, title: str = "", y_title: str = "") -> go.Figure:
+    fig.update_layout(**_LAYOUT, title=dict(text=title, x=0, font=dict(size=15)))
+    fig.update_xaxes(gridcolor=_GRID, zerolinecolor=_GRID)
+    fig.update_yaxes(gridcolor=_GRID, zerolinecolor=_GRID)
+    if y_title:
+        fig.update_yaxes(title_text=y_title)
+    return fig
+
+
+SHORT_UNITS = {"releases/team/quarter": "/team/qtr", "hours": "h", "minutes": "min",
+               "days": "d", "score (1–5)": "/ 5", "% per year": "%/yr", "%": "%", "USD": "USD"}
+
+
+def fmt_short(value: object, unit: str = "") -> str:
+    """Compact, for tiles: 8.667 'releases/team/quarter' -> '8.67 /team/qtr'."""
+    return fmt(value, SHORT_UNITS.get(unit, unit))
+
+
+def fmt(value: object, unit: str = "") -> str:
+    """41.5 -> '41.5', 99.934 '%' -> '99.93 %', None -> '–'."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "–"
+    if not isinstance(value, int | float):
+        return str(value)
+    text = f"{value:,.0f}" if abs(value) >= 1000 else f"{value:,.4g}" if abs(value) < 1 \
+        else f"{value:,.2f}".rstrip("0").rstrip(".")
+    if not unit:
+        return text
+    return f"{text} %" if unit.startswith("%") else f"{text} {unit}"
+
+
+def target_text(op: str | None, value: object, stretch: object = None, unit: str = "",
+                relative: bool = False) -> str:
+    """'≥ 80 % (stretch 95 %)', or for a relative target 'change ≤ -20 % (stretch -40 %)'."""
+    if op is None or value is None or _nan(value):
+        return "no target"
+    shown = {">=": "≥", "<=": "≤", ">": ">", "<": "<"}.get(op, op)
+    unit = "%" if relative else unit
+    text = f"{'change ' if relative else ''}{shown} {fmt(value, unit)}"
+    if stretch is not None and not _nan(stretch):
+        text += f" (stretch {fmt(stretch, unit)})"
+    return text
+
+
+def _nan(value: object) -> bool:
+    return isinstance(value, float) and math.isnan(value)
+
+
+def _hover(df: pd.DataFrame, y: str, unit: str, target_col: str, op: str | None,
+           relative: bool) -> list[str]:
+    """One hover line per point: 'value 41.5 hours · target ≤ -20 % · sample 37'."""
+    lines = []
+    for _, row in df.iterrows():
+        target = target_text(op, row.get(target_col), row.get("stretch"), unit, relative)
+        sample = row.get("sample_size")
+        sample_text = "–" if sample is None or _nan(sample) else f"{int(sample):,}"
+        status = theme.status_text(row.get("status")) if "status" in row else ""
+        lines.append(f"{fmt(row.get(y), '%' if relative else unit)}<br>target {target}"
+                     f"<br>sample {sample_text}<br>{status}")
+    return lines
+
+
+def _target_traces(x: Sequence, target: pd.Series, stretch: pd.Series | None) -> list[go.Scatter]:
+    """A dashed target line, and a faint band up to the stretch when there is one."""
+    traces = []
+    if stretch is not None and stretch.notna().any():
+        traces.append(go.Scatter(x=list(x), y=list(stretch), mode="lines", name="stretch",
+                                 line=dict(color=theme.TARGET, width=1, dash="dot"),
+                                 hoverinfo="skip"))
+        traces.append(go.Scatter(x=list(x), y=list(target), mode="lines", name="target",
+                                 line=dict(color=theme.TARGET, width=2, dash="dash"),
+                                 fill="tonexty", fillcolor=theme.BAND, hoverinfo="skip"))
+    else:
+        traces.append(go.Scatter(x=list(x), y=list(target), mode="lines", name="target",
+                                 line=dict(color=theme.TARGET, width=2, dash="dash"),
+                                 hoverinfo="skip"))
+    return traces
+
+
+def _markers(df: pd.DataFrame) -> dict:
+    colours = [theme.STATUS_COLOURS.get(s, theme.GREY) for s in df.get("status", [])]
+    return dict(size=9, color=colours or theme.BLUE, line=dict(width=1, color="white"))
+
+
+def kpi_trend(series: pd.DataFrame, *, name: str = "", unit: str = "",
+              target_kind: str = "absolute", op: str | None = None) -> go.Figure:
+    """Value per period with its target; a relative target adds a 'change vs baseline' panel.
+
+    `series`: period, value, sample_size, status, target, stretch, change (kpi_series).
+    """
+    df = series.reset_index(drop=True)
+    x = df["period"].astype(str)
+    if target_kind != "relative":
+        fig = go.Figure(_target_traces(x, df["target"], df.get("stretch")))
+        fig.add_trace(go.Scatter(
+            x=x, y=df["value"], mode="lines+markers", name=name or "value",
+            line=dict(color=theme.BLUE, width=3), marker=_markers(df),
+            hovertext=_hover(df, "value", unit, "target", op, False), hoverinfo="text"))
+        return _finish(fig, name, unit)
+    fig = make_subplots(rows=2, cols=1, shared_xaxes=True, vertical_spacing=0.08,
+                        row_heights=[0.55, 0.45])
+    fig.add_trace(go.Scatter(
+        x=x, y=df["value"], mode="lines+markers", name=name or "value",
+        line=dict(color=theme.BLUE, width=3), marker=_markers(df),
+        hovertext=_hover(df, "value", unit, "target", op, True), hoverinfo="text"), row=1, col=1)
+    for trace in _target_traces(x, df["target"], df.get("stretch")):
+        fig.add_trace(trace, row=2, col=1)
+    fig.add_trace(go.Scatter(
+        x=x, y=df["change"], mode="lines+markers", name="change vs baseline",
+        line=dict(color=theme.ORANGE, width=2), marker=_markers(df),
+        hovertext=_hover(df, "change", unit, "target", op, True), hoverinfo="text"),
+        row=2, col=1)
+    fig.update_yaxes(title_text=unit, row=1, col=1)
+    fig.update_yaxes(title_text="change %", row=2, col=1)
+    return _finish(fig, name)
+
+
+def bars_with_target(df: pd.DataFrame, *, x: str, y: str, title: str, unit: str = "",
+                     target: float | None = None, op: str | None = None,
+                     stretch: float | None = None, colour: str | None = None,
+                     sample: str = "sample_size") -> go.Figure:
+    """One bar per group (team, severity, service...) with the target as a dashed line."""
+    hover = []
+    for _, row in df.iterrows():
+        n = row.get(sample)
+        n_text = "–" if n is None or _nan(n) else f"{int(n):,}"
+        hover.append(f"{row[x]}: {fmt(row[y], unit)}<br>target "
+                     f"{target_text(op, target, stretch, unit)}<br>sample {n_text}")
+    fig = go.Figure(go.Bar(x=df[x].astype(str), y=df[y], name=y.replace("_", " "),
+                           marker_color=colour or theme.BLUE, hovertext=hover,
+                           hoverinfo="text"))
+    _hline(fig, target, "target", "dash")
+    _hline(fig, stretch, "stretch", "dot")
+    fig.update_layout(hovermode="closest")
+    return _finish(fig, title, unit)
+
+
+def _hline(fig: go.Figure, y: float | None, label: str, dash: str, colour: str | None = None,
+           **where: int) -> None:
+    if y is None or _nan(y):
+        return
+    fig.add_hline(y=y, line=dict(color=colour or theme.TARGET, dash=dash, width=2),
+                  annotation_text=f"{label} {fmt(y)}", annotation_position="top left",
+                  **where)
+
+
+def lines_by_group(df: pd.DataFrame, *, x: str, y: str, group: str, title: str,
+                   unit: str = "", target: float | None = None, op: str | None = None,
+                   stretch: float | None = None) -> go.Figure:
+    """One line per group over time (e.g. cost per 1k inferences per team) with the target."""
+    fig = go.Figure()
+    for i, (key, part) in enumerate(df.groupby(group, sort=True)):
+        hover = [f"{key}: {fmt(v, unit)}<br>target {target_text(op, target, stretch, unit)}"
+                 f"<br>sample {fmt(n)}"
+                 for v, n in zip(part[y], part.get("sample_size", [None] * len(part)),
+                                 strict=False)]
+        fig.add_trace(go.Scatter(x=part[x].astype(str), y=part[y], mode="lines+markers",
+                                 name=str(key), hovertext=hover, hoverinfo="text",
+                                 line=dict(color=theme.SERIES[i % len(theme.SERIES)])))
+    _hline(fig, target, "target", "dash")
+    _hline(fig, stretch, "stretch", "dot")
+    return _finish(fig, title, unit)
+
+
+def band_trend(df: pd.DataFrame, *, x: str, mid: str, low: str, high: str, title: str,
+               unit: str = "", target: pd.Series | None = None) -> go.Figure:
+    """A median line with its spread (e.g. p25–p75 lead time) as a shaded band."""
+    xs = df[x].astype(str)
+    fig = go.Figure([
+        go.Scatter(x=xs, y=df[high], mode="lines", line=dict(width=0), name=high,
+                   hoverinfo="skip", showlegend=False),
+        go.Scatter(x=xs, y=df[low], mode="lines", line=dict(width=0), fill="tonexty",
+                   fillcolor="rgba(0,114,178,0.18)", name=f"{low}–{high}", hoverinfo="skip"),
+        go.Scatter(x=xs, y=df[mid], mode="lines+markers", name=mid,
+                   line=dict(color=theme.BLUE, width=3),
+                   hovertext=[f"{mid} {fmt(m, unit)}<br>{low}–{high}: {fmt(lo)}–{fmt(hi)}"
+                              f"<br>sample {fmt(n)}" for m, lo, hi, n in
+                              zip(df[mid], df[low], df[high],
+                                  df.get("sample_size", [None] * len(df)), strict=False)],
+                   hoverinfo="text"),
+    ])
+    if target is not None:
+        fig.add_trace(go.Scatter(x=xs, y=list(target), mode="lines", name="target",
+                                 line=dict(color=theme.TARGET, dash="dash", width=2),
+                                 hoverinfo="skip"))
+    return _finish(fig, title, unit)
+
+
+def burn_rates(df: pd.DataFrame, thresholds: Mapping[str, float], title: str) -> go.Figure:
+    """Burn rate per look-back over time (df: t, lookback, burn_rate), threshold lines.
+
+    `thresholds`: '1h/5m' -> 14.4 ... (the alert rows of slo.md, scaled to the window).
+    """
+    fig = go.Figure()
+    for lookback, part in df.groupby("lookback", sort=False):
+        fig.add_trace(go.Scatter(
+            x=part["t"], y=part["burn_rate"], mode="lines", name=str(lookback),
+            line=dict(color=theme.LOOKBACK_COLOURS.get(str(lookback), theme.GREY), width=2),
+            hovertemplate=f"{lookback}: %{{y:.2f}}×<extra></extra>"))
+    for i, (row, value) in enumerate(sorted(thresholds.items(), key=lambda kv: -kv[1])):
+        colour = theme.VERMILLION if i < 2 else theme.ORANGE
+        _hline(fig, value, f"{row} alert", "dash", colour)
+    fig.update_yaxes(rangemode="tozero")
+    return _finish(fig, title, "burn rate (× budget)")
+
+
+def burndown(df: pd.DataFrame, title: str) -> go.Figure:
+    """Error budget remaining per day (df: day, budget_remaining, ideal) with the ideal line."""
+    fig = go.Figure([
+        go.Scatter(x=df["day"], y=df["ideal"], mode="lines", name="ideal (target)",
+                   line=dict(color=theme.TARGET, dash="dash", width=2),
+                   hovertemplate="ideal %{y:.1f} %<extra></extra>"),
+        go.Scatter(x=df["day"], y=df["budget_remaining"], mode="lines+markers",
+                   name="budget remaining", line=dict(color=theme.BLUE, width=3),
+                   hovertemplate="remaining %{y:.1f} %<extra></extra>"),
+    ])
+    _hline(fig, 0, "budget exhausted", "dot", theme.VERMILLION)
+    return _finish(fig, title, "budget remaining %")
+
+
+def latency(df: pd.DataFrame, title: str) -> go.Figure:
+    """p95 and p99 latency over time against the p95 objective (dashed)."""
+    fig = go.Figure([
+        go.Scatter(x=df["window_start"], y=df["latency_p95_ms"], mode="lines", name="p95",
+                   line=dict(color=theme.BLUE, width=2),
+                   hovertemplate="p95 %{y:.0f} ms<extra></extra>"),
+        go.Scatter(x=df["window_start"], y=df["latency_p99_ms"], mode="lines", name="p99",
+                   line=dict(color=theme.PURPLE, width=1.5),
+                   hovertemplate="p99 %{y:.0f} ms<extra></extra>"),
+        go.Scatter(x=df["window_start"], y=df["objective_ms"], mode="lines",
+                   name="p95 objective", line=dict(color=theme.TARGET, dash="dash", width=2),
+                   hovertemplate="objective %{y:.0f} ms<extra></extra>"),
+    ])
+    return _finish(fig, title, "ms")
+
+
+def status_counts(counts: Mapping[str, int], title: str = "") -> go.Figure:
+    """A horizontal stacked bar of KPIs per status, each segment worded."""
+    fig = go.Figure()
+    for status, n in counts.items():
+        if not n:
+            continue
+        fig.add_trace(go.Bar(y=[""], x=[n], orientation="h", name=theme.status_text(status),
+                             marker_color=theme.STATUS_COLOURS.get(status, theme.GREY),
+                             text=[f"{theme.STATUS_SYMBOLS.get(status, '')} {n}"],
+                             textposition="inside",
+                             hovertemplate=f"{theme.status_text(status)}: {n}<extra></extra>"))
+    fig.update_layout(barmode="stack", height=120, hovermode="closest")
+    fig.update_xaxes(visible=False)
+    return _finish(fig, title)
+
+
+def bars_vs_levels(df: pd.DataFrame, *, x: str, y: str, level: str, title: str,
+                   unit: str = "") -> go.Figure:
+    """Bars per group, each with its own target level as a dashed marker (e.g. the cost
+    that would meet each team's year-over-year target)."""
+    colours = [theme.STATUS_COLOURS.get(s, theme.BLUE) for s in df.get("status", [])]
+    hover = [f"{g}: {fmt(v, unit)}<br>target level {fmt(t, unit)}<br>"
+             f"{theme.status_text(s)}<br>sample {fmt(n)}"
+             for g, v, t, s, n in zip(df[x], df[y], df[level], df.get("status", [None] * len(df)),
+                                      df.get("sample_size", [None] * len(df)), strict=False)]
+    fig = go.Figure([
+        go.Bar(x=df[x].astype(str), y=df[y], name="value", marker_color=colours or theme.BLUE,
+               hovertext=hover, hoverinfo="text"),
+        go.Scatter(x=df[x].astype(str), y=df[level], mode="markers", name="target level",
+                   marker=dict(symbol="line-ew-open", size=36, color=theme.TARGET,
+                               line=dict(width=3, color=theme.TARGET)),
+                   hoverinfo="skip"),
+    ])
+    fig.update_layout(hovermode="closest")
+    return _finish(fig, title, unit)

@@ -1,0 +1,130 @@
+"""Small UI pieces shared by the pages: empty state, freshness and sample warnings,
+the drill-down expander, KPI header lines. UI only: numbers come from `data`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+import plotly.graph_objects as go
+import streamlit as st
+
+from dashboard import charts, data, theme
+from dashboard.filters import Scope
+
+SMALL_SAMPLE = 5  # below this many events a value is flagged as resting on a tiny sample
+
+EMPTY_STATE = (
+    "**No events yet.** Load some with `mlkpi ingest KIND FILE…` (one kind per file, see "
+    "`mlkpi ingest --help`), or run `mlkpi demo` to explore realistic sample data."
+)
+
+
+def empty_state(status: dict[str, Any]) -> None:
+    st.info(EMPTY_STATE, icon="📭")
+    if status.get("message"):
+        st.caption(status["message"])
+
+
+def chart(fig: go.Figure, key: str | None = None) -> None:
+    st.plotly_chart(fig, width="stretch", key=key,
+                    config={"displaylogo": False, "modeBarButtonsToRemove": ["lasso2d"]})
+
+
+def kpi_row(report: dict[str, Any], kpi_id: str) -> dict[str, Any]:
+    """The report entry of one KPI (every catalog KPI is in the report)."""
+    return next(k for k in report["kpis"] if k["id"] == kpi_id)
+
+
+def value_text(kpi: dict[str, Any]) -> str:
+    return charts.fmt(kpi.get("value"), kpi.get("unit", ""))
+
+
+def kpi_target_text(kpi: dict[str, Any]) -> str:
+    target = kpi.get("target") or {}
+    text = charts.target_text(target.get("op"), target.get("value"), target.get("stretch"),
+                              kpi.get("unit", ""), target.get("kind") == "relative")
+    if target.get("source") == "organisation":
+        text += " · organisation's target" + (f" from {target['from']}"
+                                              if target.get("from") else "")
+    return text
+
+
+def caveats(kpi: dict[str, Any], tier_chosen: bool = False) -> list[str]:
+    """Short warnings for one KPI value: stale data, tiny sample, tier filter ignored."""
+    notes = []
+    if (kpi.get("freshness") or {}).get("stale"):
+        newest = (kpi["freshness"] or {}).get("newest") or "never"
+        notes.append(f"⏳ stale data (newest event {str(newest)[:10]})")
+    n = kpi.get("sample_size")
+    if kpi.get("value") is not None and n is not None and n < SMALL_SAMPLE:
+        notes.append(f"🔍 small sample ({n})")
+    if tier_chosen and not kpi.get("tier_filter_applied"):
+        notes.append("tier filter does not apply")
+    return notes
+
+
+def kpi_header(kpi: dict[str, Any], named: bool = True) -> None:
+    """One line: (name,) value, status badge, target, caveats."""
+    scope = st.session_state.get("_scope")
+    extra = " · ".join(caveats(kpi, bool(scope and scope.tier)))
+    name = f"**{kpi['name']}**: " if named else ""
+    st.markdown(f"{name}**{value_text(kpi)}** — {theme.status_badge(kpi['status'])}"
+                f" · target {kpi_target_text(kpi)}" + (f" · {extra}" if extra else ""))
+
+
+def trend(scope: Scope, kpi_id: str, n: int = 8, key: str | None = None) -> None:
+    """The KPI's trend over the last `n` periods of the scope's grain, target drawn."""
+    series = data.kpi_series(scope.period, n, [kpi_id], scope.team, scope.tier, scope.grain)
+    kpi = data.catalog()[kpi_id]
+    part = series[series["kpi"] == kpi_id]
+    if part.empty:
+        st.caption(f"No trend for {kpi.name} yet.")
+        return
+    chart(charts.kpi_trend(part, name=kpi.name, unit=kpi.unit, target_kind=kpi.target.kind,
+                           op=kpi.target.op), key=key)
+
+
+def drill_down(scope: Scope, kpi_id: str, name: str) -> None:
+    """Expander 'Events behind <KPI>' with the rows and a CSV download."""
+    with st.expander(f"Events behind {name}"):
+        events = data.kpi_events(kpi_id, scope.period, scope.team, scope.tier)
+        if events.empty:
+            st.caption("No events in this period and scope.")
+            return
+        st.dataframe(events, hide_index=True)
+        st.download_button("Download CSV", data.to_csv(events), mime="text/csv",
+                           file_name=f"{kpi_id}-{scope.period}.csv", key=f"dl-{kpi_id}",
+                           on_click="ignore")
+
+
+def kpi_section(scope: Scope, report: dict[str, Any], kpi_id: str, n: int = 8,
+                titled: bool = True) -> None:
+    """Subheader, header line, trend chart and drill-down for one KPI."""
+    kpi = kpi_row(report, kpi_id)
+    if titled:
+        st.subheader(kpi["name"])
+    kpi_header(kpi, named=not titled)
+    trend(scope, kpi_id, n, key=f"trend-{kpi_id}")
+    drill_down(scope, kpi_id, kpi["name"])
+
+
+def freshness_banner(report: dict[str, Any], kpi_ids: list[str]) -> None:
+    """One warning naming the KPIs of this page that stand on stale data."""
+    stale = [k["name"] for k in report["kpis"]
+             if k["id"] in kpi_ids and (k.get("freshness") or {}).get("stale")]
+    if stale:
+        st.warning("Stale data behind: " + ", ".join(stale) + ". See the Data health page.",
+                   icon="⏳")
+
+
+def scope_caption(scope: Scope, report: dict[str, Any] | None = None) -> None:
+    period = f"{scope.period}"
+    if report and report.get("period_start"):
+        period += f" ({report['period_start'][:10]} to {report['period_end'][:10]}, exclusive)"
+    st.caption(f"{period} · {scope.words}")
+
+
+def table(df: pd.DataFrame, **kwargs: Any) -> None:
+    st.dataframe(df, hide_index=True, **kwargs)

@@ -1,0 +1,66 @@
+"""One palette for the whole app: Okabe–Ito, readable with every common colour-vision
+deficiency and on light and dark backgrounds. Status is never colour alone: each
+status has a word and a symbol too.
+
+    status_text("off_track")  # '✗ Off track'
+"""
+
+from __future__ import annotations
+
+from metrics.targets import STATUS_LABELS
+
+# Okabe & Ito (2008), "Color Universal Design"; black left out (invisible in dark mode).
+ORANGE = "#E69F00"
+SKY_BLUE = "#56B4E9"
+GREEN = "#009E73"
+YELLOW = "#F0E442"
+BLUE = "#0072B2"
+VERMILLION = "#D55E00"
+PURPLE = "#CC79A7"
+GREY = "#999999"
+
+SERIES = [BLUE, ORANGE, GREEN, PURPLE, SKY_BLUE, VERMILLION, YELLOW]
+TARGET = GREY  # target lines and bands: neutral, dashed
+BAND = "rgba(0, 158, 115, 0.14)"  # the target-to-stretch band (GREEN, faint)
+
+STATUS_COLOURS = {
+    "ahead": BLUE,
+    "on_track": GREEN,
+    "off_track": VERMILLION,
+    "no_data": GREY,
+    "no_baseline": PURPLE,
+}
+STATUS_SYMBOLS = {
+    "ahead": "▲▲",
+    "on_track": "✓",
+    "off_track": "✗",
+    "no_data": "–",
+    "no_baseline": "○",
+}
+# Streamlit markdown colour names closest to the palette, for badges: :blue[✓ On track].
+_BADGE = {"ahead": "blue", "on_track": "green", "off_track": "red", "no_data": "gray",
+          "no_baseline": "violet"}
+
+ALERT_COLOURS = {"page": VERMILLION, "ticket": ORANGE, "ok": GREEN, "no_data": GREY}
+ALERT_SYMBOLS = {"page": "✗✗", "ticket": "✗", "ok": "✓", "no_data": "–"}
+
+LOOKBACK_COLOURS = {"5m": SKY_BLUE, "30m": PURPLE, "1h": VERMILLION, "2h": YELLOW,
+                    "6h": ORANGE, "1d": BLUE, "3d": GREEN}
+
+
+def status_text(status: str | None) -> str:
+    """'✓ On track' — symbol and word, for tables and CSV."""
+    status = status or "no_data"
+    return f"{STATUS_SYMBOLS.get(status, '?')} {STATUS_LABELS.get(status, status)}"
+
+
+def status_badge(status: str | None) -> str:
+    """Streamlit markdown, coloured and worded: ':green[✓ On track]'."""
+    status = status or "no_data"
+    return f":{_BADGE.get(status, 'gray')}[{status_text(status)}]"
+
+
+def alert_text(alert: str | None) -> str:
+    """'✗✗ page', '✓ ok'."""
+    alert = alert or "no_data"
+    return f"{ALERT_SYMBOLS.get(alert, '?')} {alert.replace('_', ' ')}"

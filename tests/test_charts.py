@@ -1,0 +1,140 @@
+"""Chart functions: pure data -> Plotly figure; the target is always drawn, hover says
+value, target and sample size; one palette; report HTML is self-contained."""
+
+from __future__ import annotations
+
+import re
+
+import pandas as pd
+import pytest
+
+from dashboard import charts, report, theme
+
+
+def _series(target_kind: str = "absolute") -> pd.DataFrame:
+    return pd.DataFrame({
+        "kpi": ["cicd_coverage"] * 3, "period": ["2026Q1", "2026Q2", "2026Q3"],
+        "value": [70.0, 82.5, None], "sample_size": [10, 12, 0],
+        "status": ["off_track", "on_track", "no_data"],
+        "target": [80.0, 80.0, 85.0] if target_kind == "absolute" else [-20.0] * 3,
+        "stretch": [95.0, 95.0, 95.0] if target_kind == "absolute" else [-40.0] * 3,
+        "change": [None, None, None] if target_kind == "absolute" else [-10.0, -25.0, None],
+    })
+
+
+def _names(fig) -> list[str]:
+    return [trace.name for trace in fig.data]
+
+
+def test_trend_draws_target_as_dashed_line_with_stretch_band() -> None:
+    fig = charts.kpi_trend(_series(), name="CI/CD", unit="%", op=">=")
+    target = next(t for t in fig.data if t.name == "target")
+    assert target.line.dash == "dash" and list(target.y) == [80.0, 80.0, 85.0]
+    assert target.fill == "tonexty"  # the band up to the stretch trace before it
+    assert "stretch" in _names(fig)
+
+
+def test_trend_hover_has_value_target_and_sample() -> None:
+    fig = charts.kpi_trend(_series(), name="CI/CD", unit="%", op=">=")
+    value = next(t for t in fig.data if t.name == "CI/CD")
+    assert value.hovertext[1] == ("82.5 %<br>target ≥ 80 % (stretch 95 %)<br>sample 12"
+                                  "<br>✓ On track")
+    assert value.marker.color[0] == theme.STATUS_COLOURS["off_track"]
+
+
+def test_relative_target_is_drawn_on_the_change_panel() -> None:
+    fig = charts.kpi_trend(_series("relative"), name="Lead time", unit="hours",
+                           target_kind="relative", op="<=")
+    target = next(t for t in fig.data if t.name == "target")
+    assert target.yaxis == "y2" and list(target.y) == [-20.0] * 3
+    assert "change vs baseline" in _names(fig)
+
+
+def test_bars_draw_target_and_stretch_lines() -> None:
+    df = pd.DataFrame({"team": ["a", "b"], "value": [1.0, 3.0], "sample_size": [4, 9]})
+    fig = charts.bars_with_target(df, x="team", y="value", title="t", target=2, stretch=6,
+                                  op=">=")
+    dashes = sorted(shape.line.dash for shape in fig.layout.shapes)
+    assert dashes == ["dash", "dot"]
+    assert "sample 9" in fig.data[0].hovertext[1]
+
+
+def test_burn_rate_chart_marks_every_threshold() -> None:
+    df = pd.DataFrame({"t": pd.to_datetime(["2026-09-01", "2026-09-02"] * 2, utc=True),
+                       "lookback": ["1h", "1h", "3d", "3d"], "burn_rate": [1, 2, 0.5, 0.7]})
+    thresholds = {"1h/5m": 14.4, "6h/30m": 6.0, "1d/2h": 3.0, "3d/6h": 1.0}
+    fig = charts.burn_rates(df, thresholds, "burn")
+    assert sorted(shape.y0 for shape in fig.layout.shapes) == [1.0, 3.0, 6.0, 14.4]
+
+
+def test_burndown_and_latency_draw_their_targets() -> None:
+    days = pd.to_datetime(["2026-09-01", "2026-09-02"], utc=True)
+    burn = charts.burndown(pd.DataFrame({"day": days, "budget_remaining": [100, 90],
+                                         "ideal": [100, 96.7]}), "b")
+    assert burn.data[0].line.dash == "dash"
+    lat = charts.latency(pd.DataFrame({"window_start": days, "latency_p95_ms": [200, 320],
+                                       "latency_p99_ms": [300, 500],
+                                       "objective_ms": [300, 300]}), "l")
+    assert next(t for t in lat.data if t.name == "p95 objective").line.dash == "dash"
+
+
+def test_charts_use_transparent_backgrounds_and_the_palette() -> None:
+    fig = charts.kpi_trend(_series(), name="x", unit="%", op=">=")
+    assert fig.layout.paper_bgcolor == "rgba(0,0,0,0)"
+    assert list(fig.layout.colorway) == theme.SERIES
+
+
+@pytest.mark.parametrize(("value", "unit", "text"), [
+    (None, "%", "–"), (99.934, "%", "99.93 %"), (41.5, "hours", "41.5 hours"),
+    (12345.6, "USD", "12,346 USD"), (0.04489, "USD", "0.04489 USD"), (float("nan"), "", "–"),
+])
+def test_fmt(value, unit, text) -> None:
+    assert charts.fmt(value, unit) == text
+
+
+def test_status_words_and_symbols_go_with_colour() -> None:
+    assert theme.status_text("ahead") == "▲▲ Ahead"
+    assert theme.status_text(None) == "– No data"
+    assert theme.status_badge("off_track") == ":red[✗ Off track]"
+    assert set(theme.STATUS_COLOURS) == set(theme.STATUS_SYMBOLS)
+
+
+def _report() -> dict:
+    target = {"kind": "absolute", "op": ">=", "value": 80, "stretch": 95, "source": "default"}
+    return {"kpis": [
+        {"id": "cicd_coverage", "name": "<b>CI/CD</b>", "unit": "%", "value": 82.5,
+         "sample_size": 12, "status": "on_track", "target": target, "family": "f",
+         "freshness": {"stale": False}},
+        {"id": "lineage_coverage", "name": "Lineage", "unit": "%", "value": 90.0,
+         "sample_size": 12, "status": "ahead", "target": target, "family": "f",
+         "freshness": {"stale": True}},
+    ]}
+
+
+def _quarters() -> pd.DataFrame:
+    return pd.DataFrame({"kpi": ["cicd_coverage"] * 2 + ["lineage_coverage"] * 2,
+                         "period": ["2025Q3", "2026Q2"] * 2, "value": [75.0, 80.0, 60.0, 90.0],
+                         "status": ["off_track", "on_track", "off_track", "off_track"]})
+
+
+def test_review_table_puts_changed_status_first_with_qoq_and_yoy() -> None:
+    table = report.review_table(_report(), _quarters(), "2026Q2", "2025Q3")
+    assert list(table["id"]) == ["lineage_coverage", "cicd_coverage"]
+    cicd = table.iloc[1]
+    assert cicd["QoQ %"] == pytest.approx(100 * (82.5 - 80) / 80)
+    assert cicd["YoY %"] == pytest.approx(10.0)
+    assert table.iloc[0]["Previous status"] == "✗ Off track" and table.iloc[0]["Stale"]
+
+
+def test_review_html_is_self_contained_and_escaped() -> None:
+    table = report.review_table(_report(), _quarters(), "2026Q2", "2025Q3")
+    fig = charts.kpi_trend(_series(), name="x", unit="%", op=">=")
+    notes = [{"kpi": "cicd_coverage", "text": "<script>alert(1)</script>", "author": "ana",
+              "written_at": "2026-10-02T09:00:00Z"}]
+    html = report.review_html(table, [fig, fig], notes, title="Review", scope="org")
+    assert "<script>alert(1)</script>" not in html and "&lt;b&gt;CI/CD" in html
+    assert re.search(r"<script[^>]*\ssrc=", html) is None  # plotly.js is inlined, no CDN
+    assert re.search(r"<link[^>]*\shref=", html) is None
+    assert html.count("Plotly.newPlot") == 2
+    csv = report.review_csv(table, "2026Q3", "org").decode()
+    assert csv.splitlines()[0].endswith("id,period,scope")

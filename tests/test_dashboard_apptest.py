@@ -1,0 +1,233 @@
+"""The dashboard through Streamlit's AppTest: every page on a sample store and on an empty
+one, scope from the query string (checked against the engines), bad values, notes."""
+
+from __future__ import annotations
+
+import json
+import warnings
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+import streamlit as st
+from streamlit.testing.v1 import AppTest
+
+from dashboard import charts
+from dashboard.filters import period_options
+from metrics import health
+from metrics.ingest import ingest
+from metrics.kpis import kpi_report
+from metrics.notes import notes_for
+from metrics.periods import parse_period
+from metrics.sample import generate
+from metrics.slo import slo_report
+from metrics.store import writer
+
+warnings.filterwarnings("ignore", message=".*Pandas4Warning.*")
+
+APP = str(Path(__file__).resolve().parent.parent / "dashboard" / "app.py")
+PAGES = ["scorecard", "quarterly", "slo", "incidents", "delivery", "cost", "platform", "org",
+         "catalog", "data"]
+WORK_WITHOUT_DATA = {"catalog", "data"}
+TITLES = {"scorecard": "Scorecard", "quarterly": "Quarterly review", "slo": "SLO burn",
+          "incidents": "Incidents & drift", "delivery": "Delivery", "cost": "Cost",
+          "platform": "Platform & governance", "org": "Org health", "catalog": "KPI catalog",
+          "data": "Data health"}
+
+
+@pytest.fixture(scope="session")
+def sample_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("sample")
+    db = root / "mlkpi.duckdb"
+    for path in generate(root / "files", seed=42, scale="small",
+                         as_of=datetime.now(UTC).date()):
+        result = ingest(db, path.name.split(".")[0], [str(path)])
+        assert result.exit_code == 0, (path.name, result.file_errors, result.errors[:3])
+    return db
+
+
+@pytest.fixture(scope="session")
+def empty_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    db = tmp_path_factory.mktemp("empty") / "mlkpi.duckdb"
+    with writer(db):
+        pass
+    return db
+
+
+@pytest.fixture(autouse=True)
+def _fresh(monkeypatch: pytest.MonkeyPatch, tmp_path: Path):
+    """Caches are shared across AppTest instances: start each test clean; notes in tmp."""
+    st.cache_data.clear()
+    monkeypatch.delenv("MLKPI_CONFIG", raising=False)
+    monkeypatch.setenv("MLKPI_NOTES", str(tmp_path / "notes.sqlite"))
+    yield
+    st.cache_data.clear()
+
+
+def run(db: Path, page: str = "scorecard", monkeypatch: pytest.MonkeyPatch | None = None,
+        **query: str) -> AppTest:
+    """Open `page` of the app over `db` with `query` in the URL, as a cold link would."""
+    if monkeypatch is not None:
+        monkeypatch.setenv("MLKPI_DB", str(db))
+    at = AppTest.from_file(APP, default_timeout=30)
+    for key, value in query.items():
+        at.query_params[key] = value
+    if page != "scorecard":
+        at.switch_page(f"app_pages/{page}.py")  # the first run opens this page, cold
+    at.run()
+    return at
+
+
+def assert_clean(at: AppTest) -> None:
+    assert not at.exception, [e.value for e in at.exception]
+    assert not at.error, [e.value for e in at.error]
+
+
+def default_period(db: Path) -> str:
+    oldest, newest = health.event_span(db)
+    return period_options(oldest, newest, datetime.now(UTC))[1]
+
+
+def chart_specs(at: AppTest) -> list[dict]:
+    return [json.loads(chart.proto.spec) for chart in at.get("plotly_chart")]
+
+
+# --- every page renders -------------------------------------------------------------------
+
+@pytest.mark.parametrize("page", PAGES)
+def test_page_renders_on_sample_store(page: str, sample_db: Path, monkeypatch) -> None:
+    at = run(sample_db, page, monkeypatch)
+    assert_clean(at)
+    assert at.title[0].value.startswith(TITLES[page])
+    assert at.get("plotly_chart"), "every page draws at least one Plotly chart"
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_page_renders_on_empty_store(page: str, empty_db: Path, monkeypatch) -> None:
+    at = run(empty_db, page, monkeypatch)
+    assert_clean(at)
+    assert at.title[0].value.startswith(TITLES[page])
+    if page not in WORK_WITHOUT_DATA:
+        assert any("No events yet" in i.value for i in at.info)
+
+
+@pytest.mark.parametrize("page", ["scorecard", "slo", "data"])
+def test_page_renders_without_any_store(page: str, tmp_path: Path, monkeypatch) -> None:
+    at = run(tmp_path / "nothing.duckdb", page, monkeypatch)
+    assert_clean(at)
+    assert any("No events yet" in i.value for i in at.info)
+    assert not (tmp_path / "nothing.duckdb").exists()  # the dashboard never creates a store
+
+
+# --- scope from the URL -------------------------------------------------------------------
+
+def test_default_period_is_latest_complete_quarter_with_data(sample_db, monkeypatch) -> None:
+    at = run(sample_db, monkeypatch=monkeypatch)
+    assert at.selectbox(key="period").value == default_period(sample_db)
+    assert parse_period(default_period(sample_db)).end <= datetime.now(UTC)
+
+
+def _tile(at: AppTest, name: str) -> str:
+    return next(m.value for m in at.metric if m.label == name)
+
+
+@pytest.mark.parametrize("query", [
+    {}, {"team": "search"}, {"tier": "1"}, {"team": "search", "tier": "1"},
+    {"period": "previous-quarter"}, {"period": "month"},
+])
+def test_scorecard_shows_the_engine_values_for_the_scope(query, sample_db, monkeypatch) -> None:
+    period = parse_period(default_period(sample_db))
+    if query.get("period") == "previous-quarter":
+        query = {**query, "period": period.shift(-1).label}
+    elif query.get("period") == "month":
+        query = {**query, "period": parse_period(f"{period.start:%Y-%m}").shift(1).label}
+    at = run(sample_db, monkeypatch=monkeypatch, **query)
+    assert_clean(at)
+    shown = query.get("period", period.label)
+    assert at.selectbox(key="period").value == shown
+    tier = int(query["tier"]) if "tier" in query else None
+    expected = kpi_report(sample_db, parse_period(shown), query.get("team"), tier)
+    for kpi in expected["kpis"]:
+        assert _tile(at, kpi["name"]) == charts.fmt_short(kpi["value"], kpi["unit"]), kpi["id"]
+    good = sum(k["status"] in ("ahead", "on_track") for k in expected["kpis"])
+    assert at.markdown[0].value.startswith(f"### {good} of {len(expected['kpis'])} KPIs")
+
+
+def test_team_filter_changes_the_numbers(sample_db, monkeypatch) -> None:
+    org = run(sample_db, monkeypatch=monkeypatch)
+    team = run(sample_db, monkeypatch=monkeypatch, team="search")
+    name = "Cost per 1k inferences"
+    assert _tile(org, name) != _tile(team, name)
+
+
+def test_quarterly_table_matches_engine(sample_db, monkeypatch) -> None:
+    quarter = parse_period(default_period(sample_db)).shift(-1)
+    at = run(sample_db, "quarterly", monkeypatch, period=quarter.label, team="search")
+    assert_clean(at)
+    assert quarter.label in at.title[0].value
+    table = at.dataframe[0].value
+    expected = kpi_report(sample_db, quarter, "search", None)
+    values = dict(zip(table["KPI"], table["Value"], strict=True))
+    for kpi in expected["kpis"]:
+        assert values[kpi["name"]] == pytest.approx(kpi["value"], nan_ok=True) or (
+            kpi["value"] is None)
+    trend = chart_specs(at)[0]
+    assert any(trace.get("name") == "target" for trace in trend["data"])
+
+
+def test_slo_lists_the_engines_endpoints_worst_first(sample_db, monkeypatch) -> None:
+    at = run(sample_db, "slo", monkeypatch, tier="1")
+    assert_clean(at)
+    expected = slo_report(sample_db, tier=1)["endpoints"]
+    table = at.dataframe[0].value
+    assert list(table["endpoint"]) == [e["endpoint"] for e in expected]
+    assert set(table["tier"]) == {1}
+    assert len(at.get("plotly_chart")) == 3
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_bad_query_values_fall_back_with_a_notice(page, sample_db, monkeypatch) -> None:
+    at = run(sample_db, page, monkeypatch, period="2026Q9", team="nobody", tier=";--")
+    assert_clean(at)
+    assert at.selectbox(key="period").value == default_period(sample_db)
+    assert at.selectbox(key="team").value == "all"
+    assert at.selectbox(key="tier").value == "all"
+    notices = " ".join(w.value for w in at.warning)
+    assert "'2026Q9' is not a period" in notices and "'nobody' is not a known team" in notices
+    assert "the tier in the link is not a tier" in notices  # never echoes odd text
+
+
+def test_markdown_in_a_bad_value_is_not_echoed(sample_db, monkeypatch) -> None:
+    at = run(sample_db, monkeypatch=monkeypatch, team="[x](javascript:alert(1))")
+    assert all("javascript" not in w.value for w in at.warning)
+
+
+# --- notes --------------------------------------------------------------------------------
+
+def test_a_note_added_on_the_quarterly_page_is_stored_and_listed(
+        sample_db, monkeypatch, tmp_path) -> None:
+    at = run(sample_db, "quarterly", monkeypatch)
+    at.selectbox(key="note-kpi").set_value("cicd_coverage")
+    at.text_input(key="note-author").input("ana")
+    at.text_area(key="note-text").input("New pipeline rolled out")
+    at.button(key="note-add").click()
+    at.run()
+    assert_clean(at)
+    stored = notes_for(tmp_path / "notes.sqlite", default_period(sample_db))
+    assert [(n["kpi"], n["author"], n["text"]) for n in stored] == [
+        ("cicd_coverage", "ana", "New pipeline rolled out")]
+    assert any("New pipeline rolled out" in m.value for m in at.markdown)
+
+
+# --- pure: the period choices ----------------------------------------------------------
+
+def test_period_options_default_to_latest_complete_quarter_with_data() -> None:
+    oldest, newest = datetime(2025, 4, 1, tzinfo=UTC), datetime(2026, 11, 21, 23, tzinfo=UTC)
+    labels, default = period_options(oldest, newest, datetime(2026, 11, 22, tzinfo=UTC))
+    assert default == "2026Q3"
+    assert labels[:7] == ["2026Q4", "2026Q3", "2026Q2", "2026Q1", "2025Q4", "2025Q3", "2025Q2"]
+    assert "2026-11" in labels and "2025-04" in labels and "2026-W47" in labels
+    # data that stopped long ago: its own last quarter, not an empty recent one
+    _, old_default = period_options(oldest, datetime(2025, 5, 10, tzinfo=UTC),
+                                    datetime(2026, 11, 22, tzinfo=UTC))
+    assert old_default == "2025Q2"
