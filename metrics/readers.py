@@ -231,6 +231,8 @@ def _stage_json(con, kind, path, shown, table, fmt):
         raise FileError(f"{shown}: cannot be read as {what} ({_short(exc)}).") from None
     if bad is not None:
         raise FileError(f"{shown}: record {bad} is not a JSON object; each record must be one.")
+    if not keys and not con.execute(f"SELECT count(*) FROM {table}_raw").fetchone()[0]:
+        raise FileError(f"{shown}: the file has no rows.")  # '[]', not 'column … missing'
     if fmt == "json" and _last_char(path) != "]":  # DuckDB reads '[{…}, ' without a word
         raise FileError(f"{shown}: cannot be read as {what} (the array is not closed with ']'; "
                         "the file may be cut short).")

@@ -122,6 +122,8 @@ def _date(t: str, col: Column, tz: str | None) -> tuple[str, str]:
 
 def _ts(t: str, col: Column, tz: str | None) -> tuple[str, str]:
     aware = f"regexp_full_match({t}, '{TS_AWARE}')"
+    # RFC 3339 allows a lower-case 'z', which DuckDB's cast does not read
+    as_tz = f"TRY_CAST(CASE WHEN suffix({t}, 'z') THEN upper({t}) ELSE {t} END AS TIMESTAMPTZ)"
     naive = f"regexp_full_match({t}, '{TS_NAIVE}')"
     bad_format = lit(f"{col.name} must be an ISO-8601 timestamp like 2026-07-01T09:30:00Z")
     if tz is None:
@@ -129,7 +131,7 @@ def _ts(t: str, col: Column, tz: str | None) -> tuple[str, str]:
             f"{col.name} has no time-zone offset; write it like 2026-07-01T09:30:00Z "
             "or ingest with --assume-timezone"
         )
-        value = f"CASE WHEN {aware} THEN TRY_CAST({t} AS TIMESTAMPTZ) END"
+        value = f"CASE WHEN {aware} THEN {as_tz} END"
         return value, f"CASE WHEN {naive} THEN {no_offset} ELSE {bad_format} END"
     local = f"TRY_CAST({t} AS TIMESTAMP)"
     placed = f"timezone({lit(tz)}, {local})"
@@ -138,7 +140,7 @@ def _ts(t: str, col: Column, tz: str | None) -> tuple[str, str]:
     gap = f"timezone({lit(tz)}, {placed}) <> {local}"
     twice = (f"(timezone({lit(tz)}, {placed} - INTERVAL 1 HOUR) = {local} OR "
              f"timezone({lit(tz)}, {placed} + INTERVAL 1 HOUR) = {local})")
-    value = (f"CASE WHEN {aware} THEN TRY_CAST({t} AS TIMESTAMPTZ) "
+    value = (f"CASE WHEN {aware} THEN {as_tz} "
              f"WHEN {naive} AND NOT ({gap}) AND NOT {twice} THEN {placed} END")
     why = (
         f"CASE WHEN {naive} AND {local} IS NOT NULL AND {gap} THEN "
