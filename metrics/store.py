@@ -105,11 +105,21 @@ def writer(db: Path, wait_seconds: float = 600.0) -> Iterator[duckdb.DuckDBPyCon
         try:
             con.execute("SET TimeZone = 'UTC'")
             con.execute("SET enable_progress_bar = false")  # ours goes to stderr, on a tty
+            # staging and typed copies of a big batch spill to <db>.tmp rather than fill RAM
+            con.execute(f"SET memory_limit = '{_writer_memory()}'")
             create_schema(con)
             yield con
         finally:
             con.close()
         publish_snapshot(db)
+
+
+def _writer_memory() -> str:
+    """A quarter of RAM, between 1 and 8 GB, unless $MLKPI_INGEST_MEMORY says (e.g. '2GB')."""
+    if os.environ.get("MLKPI_INGEST_MEMORY"):
+        return os.environ["MLKPI_INGEST_MEMORY"]
+    ram = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    return f"{max(1, min(8, ram // 4 // 2**30))}GB"
 
 
 def publish_snapshot(db: Path) -> None:

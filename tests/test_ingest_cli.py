@@ -242,7 +242,9 @@ def test_sigkill_mid_batch_leaves_all_or_nothing(tmp_path, big_parquet):
     rng = random.Random(7)
     delays = [rng.uniform(lo, hi) for lo, hi in ((0.3, 0.8), (0.8, 2.0), (2.0, 3.5),
                                                   (3.5, 5.0))]
-    small = write_csv(tmp_path / "small.csv", text_rows("inference_sli"))
+    # another endpoint: the big batch covers ranker-v2's minutes, so its keys would be updates
+    small = write_csv(tmp_path / "small.csv", [
+        {**row, "endpoint": "fraud-v1"} for row in text_rows("inference_sli")])
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     outcomes = []
     for trial, delay in enumerate(delays):
