@@ -19,7 +19,7 @@ _ROOT = str(Path(__file__).resolve().parent.parent)
 if _ROOT not in sys.path:  # `streamlit run dashboard/app.py` puts only dashboard/ on the path
     sys.path.insert(0, _ROOT)
 
-from dashboard import components, data, filters  # noqa: E402
+from dashboard import components, data, filters, warmup  # noqa: E402
 from metrics.catalog import CatalogError  # noqa: E402
 from metrics.config import ConfigError  # noqa: E402
 from metrics.notes import NoteError  # noqa: E402
@@ -75,6 +75,7 @@ def _run(page) -> None:
 def main() -> None:
     st.set_page_config(page_title="mlkpi", page_icon=":material/insights:", layout="wide")
     page = st.navigation(_pages())
+    warmup.maybe_start()  # a new snapshot: fill the caches of the default views in the back
     try:
         status = data.store_status()
         scope = _scope(status)

@@ -36,13 +36,44 @@ def _finish(fig: go.Figure, title: str = "", y_title: str = "") -> go.Figure:
     return fig
 
 
-SHORT_UNITS = {"releases/team/quarter": "/team/qtr", "hours": "h", "minutes": "min",
-               "days": "d", "score (1–5)": "/ 5", "% per year": "%/yr", "%": "%", "USD": "USD"}
+# What a scorecard tile shows after its number: at most a few characters, so that a tile
+# (4 per row, ~200 px at 1400 px) never cuts the value. Longer units are shown under the
+# tile (target line) and in its help; USD is a "$" in front.
+TILE_UNITS = {"%": " %", "% per year": " %", "hours": " h", "minutes": " min", "days": " d",
+              "score (1–5)": " /5", "USD": "", "releases/team/quarter": ""}
+TILE_MAX_UNIT = 4  # a unit outside TILE_UNITS this short or shorter shows as it is
+
+
+def tile_unit(unit: str) -> str:
+    """' h' for 'hours', '' for 'releases/team/quarter' (too long for a tile)."""
+    if unit in TILE_UNITS:
+        return TILE_UNITS[unit]
+    return f" {unit}" if unit and len(unit) <= TILE_MAX_UNIT else ""
 
 
 def fmt_short(value: object, unit: str = "") -> str:
-    """Compact, for tiles: 8.667 'releases/team/quarter' -> '8.67 /team/qtr'."""
-    return fmt(value, SHORT_UNITS.get(unit, unit))
+    """Compact, for tiles: 8.667 'releases/team/quarter' -> '8.67', 41.5 'hours' ->
+    '41.5 h', 0.0412 'USD' -> '$0.0412', 123456.7 'minutes' -> '123.5k min', None -> '–'."""
+    text = fmt(value, "")
+    if text == "–" or not isinstance(value, int | float):
+        return text
+    if abs(value) >= 100_000:
+        big = abs(value) >= 1e6
+        text = f"{value / (1e6 if big else 1e3):,.{2 if big else 1}f}{'M' if big else 'k'}"
+    if unit == "USD":
+        return f"{'-' if value < 0 else ''}${text.lstrip('-')}"
+    return text + tile_unit(unit)
+
+
+def fmt_delta(delta: float | None, unit: str = "") -> str | None:
+    """The change shown under a tile value: +0.5 'hours' -> '+0.5 h', -0.01 'USD' -> '-$0.01'."""
+    if delta is None or (isinstance(delta, float) and math.isnan(delta)):
+        return None
+    text = fmt(abs(delta))
+    sign = "-" if delta < 0 else "+"
+    if unit == "USD":
+        return f"{sign}${text}"
+    return f"{sign}{text}{tile_unit(unit)}"
 
 
 def fmt(value: object, unit: str = "") -> str:

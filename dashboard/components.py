@@ -75,8 +75,9 @@ def kpi_header(kpi: dict[str, Any], named: bool = True) -> None:
 
 
 def trend(scope: Scope, kpi_id: str, n: int = 8, key: str | None = None) -> None:
-    """The KPI's trend over the last `n` periods of the scope's grain, target drawn."""
-    series = data.kpi_series(scope.period, n, [kpi_id], scope.team, scope.tier, scope.grain)
+    """The KPI's trend over the last `n` periods of the scope's grain, target drawn.
+    Sliced from the all-KPI series the scorecard (and the warm-up) already cached."""
+    series = data.kpi_series(scope.period, n, None, scope.team, scope.tier, scope.grain)
     kpi = data.catalog()[kpi_id]
     part = series[series["kpi"] == kpi_id]
     if part.empty:

@@ -31,7 +31,10 @@ from metrics.periods import parse_period
 from metrics.store import StoreError, db_path_from_env, snapshot_path
 from metrics.targets import evaluate
 
-TTL = 300  # seconds; a new ingest shows at once anyway (the snapshot mtime is in the key)
+# A new ingest shows at once anyway (the snapshot mtime is in the key), so the TTL only
+# bounds how old "now"-relative flags (stale data) get. It is long so that the figures the
+# warm-up computed after an ingest are still there when someone opens a link hours later.
+TTL = 6 * 3600  # seconds
 CACHE = dict(ttl=TTL, max_entries=256, show_spinner=False)
 
 
@@ -54,6 +57,12 @@ def _key() -> tuple[str, float, str, float]:
     db = db_path()
     config = config_path_from_env(None)
     return str(db), _mtime(snapshot_path(db)), str(config or ""), _mtime(config)
+
+
+def snapshot_stamp() -> tuple[str, float, str, float]:
+    """The cache key's (db, snapshot mtime (0.0: none), config, config mtime): two
+    os.stat calls; changes at each ingest and each config edit."""
+    return _key()
 
 
 def _config(config_path: str) -> OrgConfig:
@@ -307,6 +316,7 @@ def slo_table(report: dict[str, Any]) -> pd.DataFrame:
     for e in report["endpoints"]:
         row = {"endpoint": e["endpoint"], "team": e["team"], "tier": e["tier"],
                "alert": theme.alert_text(e["alert"]), "fired": ", ".join(e["fired"]) or "–",
+               "burning since": since_text(e.get("burning_since"), report.get("at")),
                "availability %": e["availability"], "objective %": e["objective"],
                "latency compliance %": e["latency_compliance"],
                "budget remaining %": e["budget_remaining"],
@@ -314,6 +324,19 @@ def slo_table(report: dict[str, Any]) -> pd.DataFrame:
         row.update({f"burn {w}": v for w, v in e["burn_rates"].items()})
         rows.append(row)
     return pd.DataFrame(rows)
+
+
+def since_text(since: str | None, at: str | None) -> str:
+    """'2026-11-21 22:00 UTC (2 h)' from ISO instants; '–' when not burning.
+    Over two days the length reads in days and hours: '(3 d 4 h)'."""
+    if not since or not at:
+        return "–"
+    start = datetime.fromisoformat(since.replace("Z", "+00:00"))
+    hours = round((datetime.fromisoformat(at.replace("Z", "+00:00")) - start).total_seconds()
+                  / 3600)
+    length = f"{hours} h" if hours < 48 else (f"{hours // 24} d"
+                                                + (f" {hours % 24} h" if hours % 24 else ""))
+    return f"{start:%Y-%m-%d %H:%M} UTC ({length})"
 
 
 def threshold_text(thresholds: dict[str, float]) -> str:
@@ -355,7 +378,8 @@ def spread_by_period(end: str, kpi_id: str, column: str, n: int = 8,
                      team: str | None = None, tier: str | int | None = None,
                      grain: str | None = None) -> pd.DataFrame:
     """Per period: median, p25, p75 and count of a drill-down column (e.g. lead_time_hours)."""
-    periods = kpi_series(end, n, [kpi_id], team, tier, grain)["period"].astype(str)
+    series = kpi_series(end, n, None, team, tier, grain)  # the all-KPI call, cached
+    periods = series[series["kpi"] == kpi_id]["period"].astype(str)
     rows = []
     for period in periods:
         values = kpi_events(kpi_id, period, team, tier).get(column, pd.Series(dtype=float))

@@ -156,15 +156,15 @@ def _figures(backend: Backend, at: datetime,
     """Per endpoint: the look-back burn rates (a scan of the last 3 days) and the
     compliance-window figures (a scan of the longest window), merged by endpoint."""
     objs = objectives_table(at, objectives)
+    since = min(at - timedelta(days=o["objective"].window_days) for o in objectives)
     recent = _burn_rates(backend, at, objs)
-    window = _window_figures(backend, at, objs,
-                             min(at - timedelta(days=o["objective"].window_days)
-                                 for o in objectives))
+    window = _window_figures(backend, at, objs, since)
+    burning = _burning_since(backend, at, objs, since)
     # an endpoint with rows only before its own (shorter) window: listed, figures null
     empty = dict.fromkeys(("requests", "errors", "availability", "budget_consumed",
                            "budget_remaining", "latency_compliance"))
-    return [{**o, **recent.get(o["endpoint"], {}), **window.get(o["endpoint"], empty)}
-            for o in objectives]
+    return [{**o, **recent.get(o["endpoint"], {}), **window.get(o["endpoint"], empty),
+             "burning_since": burning.get(o["endpoint"])} for o in objectives]
 
 
 def _rows(backend: Backend, since: datetime, at: datetime, objs: Table) -> Table:
@@ -211,6 +211,32 @@ def _window_figures(backend: Backend, at: datetime, objs: Table,
     return {row["endpoint"]: row for row in result.to_pyarrow().to_pylist()}
 
 
+def _burning_since(backend: Backend, at: datetime, objs: Table,
+                   since: datetime) -> dict[str, datetime]:
+    """{endpoint: start of the current burn episode}, for endpoints burning now.
+
+    Hour k (k = 0, 1, …) holds the windows starting in [at − (k+1) h, at − k h): its burn
+    is the 1h burn rate at instant at − k h. The episode is the unbroken run of hours
+    k = 0 … K each burning above 1 (a quiet hour breaks it: no requests, no burn), so it
+    began at at − (K+1) h. Errors from 22:00 on, at = 00:00 → hours 0 and 1 burn, hour 2
+    does not → since 22:00. Bounded by the endpoint's own window: an episode that fills
+    it reports the window's start. Hours are found in one scan; the run from hour 0 is the
+    burning hours whose k equals their rank (gaps-and-islands)."""
+    j = _rows(backend, since, at, objs)
+    j = j.filter(j.window_start >= j.window_from)
+    hour = ((at.timestamp() - j.window_start.epoch_seconds()) / 3600).ceil() - 1
+    hours = j.group_by(["endpoint", hour.name("k")]).aggregate(
+        req=j.requests.sum(), err=j.errors.sum(), budget=j.budget.max())
+    burning = hours.filter(hours.req > 0,
+                           hours.err / hours.req / hours.budget > 1 + FIRE_TOLERANCE)
+    rank = ibis.row_number().over(group_by="endpoint", order_by="k")
+    ranked = burning.mutate(rank=rank)
+    run = ranked.filter(ranked.k == ranked.rank)  # hours 0, 1, …, K with no gap
+    counts = run.group_by("endpoint").aggregate(n=run.count())
+    return {r["endpoint"]: at - timedelta(hours=int(r["n"]))
+            for r in counts.to_pyarrow().to_pylist()}
+
+
 def _endpoint_entry(row: dict[str, Any]) -> dict[str, Any]:
     obj: Objective = row["objective"]
     burn = {name: row.get(f"burn_{name}") for name in LOOKBACKS}
@@ -230,7 +256,15 @@ def _endpoint_entry(row: dict[str, Any]) -> dict[str, Any]:
                                                     obj.window_days),
         "page_unreachable": 1 / (1 - obj.availability / 100) <= page_threshold,
         "requests": row["requests"] or 0, "errors": row["errors"] or 0,
+        "burning_since": _since(row.get("burning_since"), burn["1h"]),
     }
+
+
+def _since(since: datetime | None, burn_1h: float | None) -> str | None:
+    """The start of the burn episode as ISO (Z); None unless the 1h burn rate is above 1."""
+    if since is None or burn_1h is None or burn_1h <= 1 + FIRE_TOLERANCE:
+        return None
+    return iso_z(since)
 
 
 def _fires(rule: AlertRule, burn: dict[str, float | None], window_days: int) -> bool:

@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 
 from dashboard import charts, report, theme
+from metrics.catalog import load_catalog
 
 
 def _series(target_kind: str = "absolute") -> pd.DataFrame:
@@ -138,3 +139,32 @@ def test_review_html_is_self_contained_and_escaped() -> None:
     assert html.count("Plotly.newPlot") == 2
     csv = report.review_csv(table, "2026Q3", "org").decode()
     assert csv.splitlines()[0].endswith("id,period,scope")
+
+
+TILE_VALUES = [0.0412, 0.5, 8.667, 41.5, 99.934, -12.34, 1234.5, 98765.4, 123456.7]
+
+
+@pytest.mark.parametrize("unit", sorted({kpi.unit for kpi in load_catalog().values()}))
+def test_every_catalog_unit_fits_a_scorecard_tile(unit: str) -> None:
+    # ~200 px of a tile at 4 per row and 1400 px: about 10 characters of the value font,
+    # a few more of the smaller delta font (which also says "vs 2026Q2")
+    for value in TILE_VALUES:
+        assert len(charts.fmt_short(value, unit)) <= 10, (unit, charts.fmt_short(value, unit))
+        assert len(charts.fmt_delta(value, unit)) <= 12, (unit, charts.fmt_delta(value, unit))
+
+
+@pytest.mark.parametrize(("value", "unit", "text"), [
+    (8.667, "releases/team/quarter", "8.67"), (41.5, "hours", "41.5 h"),
+    (12.0, "minutes", "12 min"), (3.25, "days", "3.25 d"), (99.934, "%", "99.93 %"),
+    (-4.5, "% per year", "-4.5 %"), (3.91, "score (1–5)", "3.91 /5"),
+    (0.0412, "USD", "$0.0412"), (1234.5, "USD", "$1,234"), (None, "USD", "–"),
+])
+def test_tile_values_carry_a_short_unit(value, unit, text) -> None:
+    assert charts.fmt_short(value, unit) == text
+
+
+def test_tile_deltas_carry_the_same_short_unit() -> None:
+    assert charts.fmt_delta(0.5, "releases/team/quarter") == "+0.5"
+    assert charts.fmt_delta(-0.01, "USD") == "-$0.01"
+    assert charts.fmt_delta(2.25, "hours") == "+2.25 h"
+    assert charts.fmt_delta(None, "hours") is None

@@ -4,6 +4,8 @@ one, scope from the query string (checked against the engines), bad values, note
 from __future__ import annotations
 
 import json
+import os
+import threading
 import warnings
 from datetime import UTC, datetime
 from pathlib import Path
@@ -12,9 +14,11 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-from dashboard import charts
+from dashboard import charts, warmup
 from dashboard.filters import period_options
-from metrics import health
+from metrics import health, slo_series
+from metrics import kpis as kpi_engine
+from metrics import slo as slo_engine
 from metrics.ingest import ingest
 from metrics.kpis import kpi_report
 from metrics.notes import notes_for
@@ -58,6 +62,7 @@ def empty_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def _fresh(monkeypatch: pytest.MonkeyPatch, tmp_path: Path):
     """Caches are shared across AppTest instances: start each test clean; notes in tmp."""
     st.cache_data.clear()
+    monkeypatch.setenv("MLKPI_WARMUP", "0")  # pages compute cold; the warm-up is tested below
     monkeypatch.delenv("MLKPI_CONFIG", raising=False)
     monkeypatch.setenv("MLKPI_NOTES", str(tmp_path / "notes.sqlite"))
     yield
@@ -231,3 +236,61 @@ def test_period_options_default_to_latest_complete_quarter_with_data() -> None:
     _, old_default = period_options(oldest, datetime(2025, 5, 10, tzinfo=UTC),
                                     datetime(2026, 11, 22, tzinfo=UTC))
     assert old_default == "2025Q2"
+
+
+# --- the warm-up after an ingest -------------------------------------------------------
+
+def test_warmup_caches_every_engine_call_of_the_default_views(sample_db, monkeypatch) -> None:
+    monkeypatch.setenv("MLKPI_DB", str(sample_db))
+    warmup.warm()
+
+    def not_warmed(*args, **kwargs):
+        raise AssertionError("an engine was called: the warm-up missed this view")
+
+    for module, name in [(kpi_engine, "kpi_report"), (kpi_engine, "kpi_series"),
+                         (slo_engine, "slo_report"), (slo_series, "burn_rate_series"),
+                         (slo_series, "budget_burndown"), (slo_series, "latency_series")]:
+        monkeypatch.setattr(module, name, not_warmed)
+    for page in ("scorecard", "quarterly", "slo"):
+        assert_clean(run(sample_db, page, monkeypatch))
+
+
+def _fresh_warmup(monkeypatch, tmp_path: Path, warm) -> Path:
+    """A fake store (only its snapshot file is stat-ed) and a fresh warm-up state."""
+    db = tmp_path / "w.duckdb"
+    db.with_name("w.duckdb.snapshot").write_bytes(b"x")
+    monkeypatch.setenv("MLKPI_DB", str(db))
+    monkeypatch.setenv("MLKPI_WARMUP", "1")
+    monkeypatch.setattr(warmup, "_state",
+                        {"checked": float("-inf"), "warmed": None, "running": False})
+    monkeypatch.setattr(warmup, "CHECK_EVERY", 0.0)
+    monkeypatch.setattr(warmup, "warm", warm)
+    return db
+
+
+def test_warmup_runs_once_per_snapshot(monkeypatch, tmp_path: Path) -> None:
+    release, calls = threading.Event(), []
+    db = _fresh_warmup(monkeypatch, tmp_path,
+                       lambda stamp=None: calls.append(stamp) or release.wait(5))
+    first = warmup.maybe_start()
+    assert first is not None and first.daemon
+    assert warmup.maybe_start() is None  # one thread at a time
+    release.set()
+    first.join(5)
+    assert warmup.maybe_start() is None  # this snapshot is warm already
+    snapshot = db.with_name("w.duckdb.snapshot")
+    os.utime(snapshot, (snapshot.stat().st_atime, snapshot.stat().st_mtime + 10))  # an ingest
+    second = warmup.maybe_start()
+    assert second is not None
+    second.join(5)
+    assert len(calls) == 2 and calls[0] != calls[1]
+
+
+def test_a_failing_warmup_never_breaks_anything(monkeypatch, tmp_path: Path) -> None:
+    def broken(stamp=None):
+        raise RuntimeError("store gone")
+
+    _fresh_warmup(monkeypatch, tmp_path, broken)
+    thread = warmup.maybe_start()
+    thread.join(5)
+    assert not thread.is_alive() and warmup._state["running"] is False

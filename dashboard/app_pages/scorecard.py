@@ -34,8 +34,7 @@ for family, name in FAMILY_NAMES.items():
     for i, kpi in enumerate(by_family[family]):
         tile = tiles[kpi["id"]]
         unit = kpi.get("unit", "")
-        short = charts.SHORT_UNITS.get(unit, unit)
-        delta = None if tile["delta"] is None else f"{tile['delta']:+,.3g} {short}"
+        delta = charts.fmt_delta(tile["delta"], unit)
         with columns[i % 4]:
             st.metric(
                 kpi["name"], charts.fmt_short(kpi["value"], unit), delta=delta,

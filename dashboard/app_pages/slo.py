@@ -44,6 +44,13 @@ c.metric("Availability", charts.fmt(entry["availability"], "%"), border=True,
          delta=f"objective {entry['objective']:g} %", delta_color="off", delta_arrow="off")
 d.metric("Time to exhaustion at the 1d rate",
          "not burning" if hours is None else f"{hours:,.0f} h", border=True)
+if entry.get("burning_since"):
+    st.markdown(f"🔥 **{endpoint}** is burning budget (1h burn rate "
+                f"{entry['burn_rates']['1h']:.2f} > 1) since "
+                f"**{data.since_text(entry['burning_since'], slo.get('at'))}**.")
+else:
+    st.caption(f"{endpoint} is not burning budget now (1h burn rate at or below 1, or no "
+               "requests in the last hour).")
 
 components.chart(charts.burn_rates(data.burn_rate_series(endpoint), entry["thresholds"],
                                    f"Burn rate of {endpoint} (last 7 days)"), key="slo-burn")

@@ -1,0 +1,130 @@
+"""Warm the caches for the default views as soon as a new snapshot is published.
+
+`mlkpi ingest` replaces `<db>.snapshot`; its mtime is part of every cache key in `data`,
+so the first person to open a page after an ingest would pay for every engine call
+(scorecard ~7 s cold on the sample store). Instead, each script run calls
+``maybe_start()``: at most every CHECK_EVERY seconds it stats the snapshot, and when the
+mtime is new it starts ONE background thread that calls the same cached `data`
+functions the default views call (scorecard and quarterly review of the default period,
+whole organisation; SLO report and the worst endpoint's charts). `st.cache_data` is
+shared by every session, so the executive opening a shared link gets cached figures.
+
+The thread only calls `data` (each engine call opens and closes its own read-only
+connection), never raises, and stops early if a newer snapshot appears meanwhile (the
+next run warms that one).
+
+    maybe_start()   # in app.py, before the page runs; returns the thread or None
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+import time
+from datetime import UTC, datetime
+
+from dashboard import data, filters
+from metrics.periods import parse_period, quarter_of
+
+log = logging.getLogger("mlkpi.dashboard.warmup")
+
+CHECK_EVERY = 5.0  # seconds between two stats of the snapshot
+THREAD_NAME = "mlkpi-warmup"
+_LOCK = threading.Lock()
+_state: dict = {"checked": float("-inf"), "warmed": None, "running": False}
+
+
+class _Stale(Exception):
+    """A newer snapshot appeared while warming: the next check warms that one."""
+
+
+class _QuietWarmup(logging.Filter):
+    """Drop Streamlit's 'missing ScriptRunContext' warning for our thread only: cached
+    functions work without a session (their cache is global), the warning is noise."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return threading.current_thread().name != THREAD_NAME
+
+
+logging.getLogger("streamlit.runtime.scriptrunner_utils.script_run_context").addFilter(
+    _QuietWarmup())
+
+
+def enabled() -> bool:
+    """Off with MLKPI_WARMUP=0 (tests that measure cold pages)."""
+    return os.environ.get("MLKPI_WARMUP", "1") != "0"
+
+
+def maybe_start() -> threading.Thread | None:
+    """Start the warm-up thread if the snapshot changed since the last warm-up; cheap
+    (one os.stat every CHECK_EVERY seconds, under a lock), never raises."""
+    if not enabled():
+        return None
+    try:
+        with _LOCK:
+            now = time.monotonic()
+            if _state["running"] or now - _state["checked"] < CHECK_EVERY:
+                return None
+            _state["checked"] = now
+            stamp = data.snapshot_stamp()
+            if stamp[1] == 0.0 or stamp == _state["warmed"]:  # no snapshot, or warm already
+                return None
+            _state.update(warmed=stamp, running=True)
+        thread = threading.Thread(target=_run, args=(stamp,), name=THREAD_NAME, daemon=True)
+        thread.start()
+        return thread
+    except Exception:  # never let the warm-up break a page
+        log.exception("could not start the cache warm-up")
+        with _LOCK:
+            _state["running"] = False
+        return None
+
+
+def _run(stamp: tuple) -> None:
+    started = time.perf_counter()
+    try:
+        warm(stamp)
+        log.info("warmed the default views of %s in %.1f s", stamp[0],
+                 time.perf_counter() - started)
+    except _Stale:
+        log.info("a newer snapshot appeared while warming; it will be warmed next")
+    except Exception:
+        log.exception("cache warm-up failed (pages still compute on demand)")
+    finally:
+        with _LOCK:
+            _state["running"] = False
+
+
+def warm(stamp: tuple | None = None) -> None:
+    """Call the cached functions of the default views, in the order people open them."""
+    for step in _steps():
+        if stamp is not None and data.snapshot_stamp() != stamp:
+            raise _Stale
+        step()
+
+
+def _steps():
+    """The calls, each exactly as the page makes it (same arguments, so same cache key)."""
+    status = data.store_status()
+    if status["state"] != "ok":
+        return
+    yield data.teams
+    span = data.event_span()
+    if span is None:
+        return
+    _, default = filters.period_options(span[0], span[1], datetime.now(UTC))
+    period = parse_period(default)
+    # scorecard (`/`), then quarterly review (`/quarterly`): whole organisation
+    yield lambda: data.kpi_report(default, None, None)
+    yield lambda: data.kpi_series(default, 8, None, None, None, grain=period.grain)
+    quarter = quarter_of(period).label
+    yield lambda: data.kpi_report(quarter, None, None)
+    yield lambda: data.kpi_series(quarter, 8, None, None, None, grain="quarter")
+    # SLO burn (`/slo`): the report, then the charts of the endpoint shown first
+    slo = data.slo_report(None, None)
+    if slo["endpoints"]:
+        worst = slo["endpoints"][0]["endpoint"]
+        yield lambda: data.burn_rate_series(worst)
+        yield lambda: data.budget_burndown(worst)
+        yield lambda: data.latency_series(worst)
