@@ -22,7 +22,15 @@ import pyarrow as pa
 
 from metrics import store
 from metrics.events import KINDS, Kind
-from metrics.readers import FileError, Staged, detect_format, record_lines, stage
+from metrics.readers import (
+    FileError,
+    Staged,
+    csv_file_error,
+    detect_format,
+    no_rows,
+    record_lines,
+    stage,
+)
 from metrics.validate import lit, q, rules_select, typed_query
 
 
@@ -112,7 +120,9 @@ def ingest(
         if not staged:
             return result
         say("validating")
-        _validate(con, kind, staged, tz)
+        _validate(con, kind, staged, tz, result)
+        if not any(part.ok for part in staged):
+            return result
         repeats = _resolve_batch_conflicts(con, kind, staged)
         _collect_errors(con, staged, result)
         if strict and result.quarantined:
@@ -147,17 +157,33 @@ def _stdin_to_file(tmp: Path) -> Path:
     return path
 
 
-def _validate(con, kind: Kind, staged: list[Staged], tz: str | None) -> None:
-    """Build ``typed``: every staged row with typed values and its ``_errors``."""
-    parts = [
-        typed_query(kind, part.present, tz, f"(SELECT {i} AS _file, * FROM {part.table})")
-        for i, part in enumerate(staged)
-    ]
+def _validate(con, kind: Kind, staged: list[Staged], tz: str | None,
+              result: IngestResult) -> None:
+    """Build ``typed``: every staged row with typed values and its ``_errors``.
+
+    One statement per file: a CSV that turns out unreadable half-way (a ragged row)
+    leaves nothing of itself behind and becomes that file's error.
+    """
     cols = ", ".join(q(c) for c in kind.names)
-    con.execute(
-        f"CREATE TEMP TABLE typed AS SELECT _file, _rec, {cols}, {rules_select(kind)} "
-        f"FROM ({' UNION ALL '.join(parts)})"
-    )
+    for i, part in enumerate(staged):
+        source = f"(SELECT {i} AS _file, * FROM {part.table})"
+        query = (f"SELECT _file, _rec, {cols}, {rules_select(kind)} "
+                 f"FROM ({typed_query(kind, part.present, tz, source)})")
+        if i == 0:
+            con.execute(f"CREATE TEMP TABLE typed AS {query} LIMIT 0")
+        try:
+            rows = con.execute(f"INSERT INTO typed {query}").fetchone()[0]
+        except duckdb.Error as exc:
+            _file_failed(part, csv_file_error(part.file, exc, part.width), result)
+            continue
+        if rows == 0:
+            _file_failed(part, FileError(no_rows(part.file)), result)
+
+
+def _file_failed(part: Staged, error: FileError, result: IngestResult) -> None:
+    part.ok = False
+    result.file_errors.append(str(error))
+    result.extra_columns.pop(part.file, None)
 
 
 def _resolve_batch_conflicts(con, kind: Kind, staged: list[Staged]) -> bool:
@@ -235,7 +261,11 @@ def _attach_lines(con, staged: list[Staged]) -> None:
 
 
 def _write(con, kind: Kind, staged: list[Staged], result: IngestResult, dedupe: bool) -> None:
-    """One transaction: new rows, replaced rows (old ones to history), quarantine, log."""
+    """One transaction: new rows, replaced rows (old ones to history), quarantine, log.
+
+    No copy of the batch is made here: the counts come from one join, new rows go
+    in through an anti-join, and only the keys of changed rows are kept aside.
+    """
     key = [q(k) for k in kind.key]
     cols = ", ".join(q(c) for c in kind.names)
     same = " AND ".join(f"g.{q(c)} IS NOT DISTINCT FROM s.{q(c)}" for c in kind.value_columns)
@@ -245,26 +275,30 @@ def _write(con, kind: Kind, staged: list[Staged], result: IngestResult, dedupe: 
     con.execute(
         f"CREATE TEMP VIEW good AS SELECT {distinct} {cols} FROM typed WHERE len(_errors) = 0"
     )
-    con.execute(
-        f"""CREATE TEMP TABLE classified AS SELECT g.*,
-              CASE WHEN s.{key[0]} IS NULL THEN 'new' WHEN {same or 'true'} THEN 'same'
-                   ELSE 'changed' END AS _action
-            FROM good g LEFT JOIN {table} s ON {on}"""
-    )
-    counts = dict(con.execute(
-        "SELECT _action, count(*) FROM classified GROUP BY _action").fetchall())
     valid_rows = con.execute("SELECT count(*) FROM typed WHERE len(_errors) = 0").fetchone()[0]
-    result.inserted = counts.get("new", 0)
-    result.updated = counts.get("changed", 0)
+    stored = con.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+    if stored:  # changed keys: the only rows set aside, usually few or none
+        con.execute(
+            f"""CREATE TEMP TABLE changed AS SELECT {', '.join('g.' + k for k in key)}
+                FROM good g JOIN {table} s ON {on} WHERE NOT ({same or 'true'})"""
+        )
+        matched = con.execute(f"SELECT count(*) FROM good g SEMI JOIN {table} s ON {on}"
+                              ).fetchone()[0]
+        result.updated = con.execute("SELECT count(*) FROM changed").fetchone()[0]
+    else:
+        matched = 0
+    result.inserted = (valid_rows if not dedupe else
+                       con.execute("SELECT count(*) FROM good").fetchone()[0]) - matched
     result.duplicates = valid_rows - result.inserted - result.updated
     con.execute("BEGIN TRANSACTION")
     try:
         ingest_id = _next_ingest_id(con)
         if result.updated:
-            _replace(con, kind, cols, on, table, ingest_id)
+            _replace(con, kind, cols, table, ingest_id)
+        # after _replace deleted the changed keys, the anti-join yields new and changed rows
+        new = f"good g ANTI JOIN {table} s ON {on}" if stored else "good g"
         con.execute(
-            f"INSERT INTO {table} ({cols}, _ingest_id) SELECT {cols}, ? FROM classified "
-            "WHERE _action IN ('new', 'changed')",
+            f"INSERT INTO {table} ({cols}, _ingest_id) SELECT {cols}, ? FROM {new}",
             [ingest_id],
         )
         _quarantine(con, kind, staged, ingest_id)
@@ -275,15 +309,16 @@ def _write(con, kind: Kind, staged: list[Staged], result: IngestResult, dedupe: 
         raise
 
 
-def _replace(con, kind: Kind, cols: str, on: str, table: str, ingest_id: int) -> None:
-    changed = "(SELECT * FROM classified WHERE _action = 'changed')"
+def _replace(con, kind: Kind, cols: str, table: str, ingest_id: int) -> None:
+    """Move the stored versions of changed keys to history, then delete them."""
+    on = " AND ".join(f"s.{q(k)} = c.{q(k)}" for k in kind.key)
     con.execute(
         f"""INSERT INTO {q(kind.name + '_history')} ({cols}, _ingest_id, _replaced_by, _replaced_at)
             SELECT {', '.join('s.' + q(c) for c in kind.names)}, s._ingest_id, ?, now()
-            FROM {table} s JOIN {changed} g ON {on}""",
+            FROM {table} s SEMI JOIN changed c ON {on}""",
         [ingest_id],
     )
-    con.execute(f"DELETE FROM {table} s USING {changed} g WHERE {on}")
+    con.execute(f"DELETE FROM {table} s USING changed c WHERE {on}")
 
 
 def _quarantine(con, kind: Kind, staged: list[Staged], ingest_id: int) -> None:
@@ -305,7 +340,7 @@ def _quarantine(con, kind: Kind, staged: list[Staged], ingest_id: int) -> None:
 def _log(con, kind: Kind, staged: list[Staged], result: IngestResult, ingest_id: int) -> None:
     con.execute(
         "INSERT INTO ingest_log VALUES (?, now(), ?, ?, ?, ?, ?, ?, ?)",
-        [ingest_id, kind.name, json.dumps([p.file for p in staged]), result.inserted,
+        [ingest_id, kind.name, json.dumps([p.file for p in staged if p.ok]), result.inserted,
          result.updated, result.duplicates, result.quarantined,
          json.dumps(result.extra_columns)],
     )

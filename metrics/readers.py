@@ -34,10 +34,12 @@ class Staged:
     file: str
     table: str
     fmt: str
-    rows: int
+    rows: int | None
     present: dict[str, str]  # contract column -> source SQL type ('VARCHAR' for text)
     extra: list[str] = field(default_factory=list)
     path: Path | None = None  # the file read (for stdin: its temporary copy)
+    width: int = 0  # CSV: columns in the header, for parse-error messages
+    ok: bool = True  # False once validation found the file unreadable
 
     @property
     def unit(self) -> str:
@@ -66,10 +68,22 @@ def stage(
     table = f"stage_{n}"
     reader = {"csv": _stage_csv, "parquet": _stage_parquet}.get(fmt, _stage_json)
     present, extra = reader(con, kind, path, shown, table, fmt)
-    rows = con.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
-    if rows == 0:
-        raise FileError(f"{shown}: the file has no rows.")
-    return Staged(shown, table, fmt, rows, present, extra, path)
+    rows, width = None, 0  # a CSV view is parsed once, by validation, which counts its rows
+    if fmt == "csv":
+        width = len(present) + len(extra)
+    else:
+        rows = con.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+        if rows == 0:
+            raise FileError(no_rows(shown))
+    return Staged(shown, table, fmt, rows, present, extra, path, width)
+
+
+def no_rows(shown: str) -> str:
+    return f"{shown}: the file has no rows."
+
+
+def csv_file_error(shown: str, exc: BaseException, width: int) -> FileError:
+    return FileError(f"{shown}: cannot be read as CSV ({_csv_problem(exc, width)}).")
 
 
 def _bind(kind: Kind, names: list[str], shown: str) -> tuple[dict[str, int], list[str]]:
@@ -117,16 +131,19 @@ def _stage_csv(con, kind, path, shown, table, fmt):
     select = ", ".join(f'c{i} AS "{col}"' for col, i in positions.items())
     # DuckDB skips blank lines only when the header has several columns; skip them always
     blank = "WHERE c0 IS NOT NULL" if len(header) == 1 else ""
-    try:
-        con.execute(
-            f"CREATE TEMP TABLE {table} AS SELECT row_number() OVER () AS _rec, {select} "
-            f"FROM {src} {blank}",
-            [str(path), delim],
-        )
-    except duckdb.Error as exc:
-        problem = _csv_problem(exc, len(header))
-        raise FileError(f"{shown}: cannot be read as CSV ({problem}).") from None
+    # a view, not a copy: validation parses the file once; a parse error there is a file
+    # error of this file (views take no bound parameters, hence the quoted literals)
+    src = src.replace("read_csv(?", "read_csv(" + _literal(str(path)), 1)
+    src = src.replace("delim=?", "delim=" + _literal(delim), 1)
+    con.execute(
+        f"CREATE TEMP VIEW {table} AS SELECT row_number() OVER () AS _rec, {select} "
+        f"FROM {src} {blank}"
+    )
     return {col: "VARCHAR" for col in positions}, extra
+
+
+def _literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
 
 
 def _csv_problem(exc: BaseException, width: int) -> str:
@@ -198,11 +215,13 @@ def _stage_parquet(con, kind, path, shown, table, fmt):
     types = {nm.strip(): typ for nm, typ in schema}
     originals = {nm.strip(): nm for nm, _ in schema}
     select = ", ".join(f'"{originals[col]}" AS "{col}"' for col in positions)
+    # a view, not a copy: Parquet is columnar and typed, so validation reads it directly
+    # and the row count comes from its metadata (views take no bound parameters)
+    source = "'" + str(path).replace("'", "''") + "'"
     try:
         con.execute(
-            f"CREATE TEMP TABLE {table} AS SELECT file_row_number + 1 AS _rec, {select} "
-            "FROM read_parquet(?, file_row_number=true)",
-            [str(path)],
+            f"CREATE TEMP VIEW {table} AS SELECT file_row_number + 1 AS _rec, {select} "
+            f"FROM read_parquet({source}, file_row_number=true)"
         )
     except duckdb.Error as exc:
         raise FileError(f"{shown}: cannot be read as Parquet ({_short(exc)}).") from None
