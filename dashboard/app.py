@@ -81,6 +81,11 @@ def main() -> None:
         scope = _scope(status)
     except KNOWN_ERRORS as exc:
         status, scope = {"state": "missing", "message": str(exc)}, None
+    except Exception:  # never Streamlit's error screen: one sentence, details in the log
+        log.exception("reading the store's scope failed")
+        status = {"state": "missing", "message": "The store could not be read just now; "
+                  "reload the page in a moment. The server log has the details."}
+        scope = None
     st.session_state["_scope"] = scope
     st.session_state["_status"] = status
     if scope is None and (page.url_path or "scorecard") not in WITHOUT_DATA:

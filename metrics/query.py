@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import duckdb
-import ibis
 from ibis.backends.duckdb import Backend
 
 from metrics.store import connect_read
@@ -13,15 +12,19 @@ from metrics.store import connect_read
 
 def open_backend(db: Path) -> Backend:
     """An ibis DuckDB backend on the read snapshot: read-only, no external access,
-    configuration locked after ibis has set its session options (time zone UTC).
+    configuration locked, time zone UTC.
 
     One backend per query or per thread; never share one across threads.
     """
-    con = connect_read(Path(db), lock=False)
-    return backend_for(con)
+    return backend_for(connect_read(Path(db)))
 
 
 def backend_for(con: duckdb.DuckDBPyConnection) -> Backend:
-    backend = ibis.duckdb.from_connection(con)
-    con.execute("SET lock_configuration = true")
+    """Wrap a hardened connection. ``ibis.duckdb.from_connection`` would SET the time
+    zone itself, which a locked configuration refuses; ``connect_read`` already set
+    it (and ibis's other option) globally, so only the wrapping is done here."""
+    backend = Backend()
+    backend._can_reconnect = False
+    backend.con = con
+    backend._record_batch_readers_consumed = {}
     return backend

@@ -135,11 +135,15 @@ def publish_snapshot(db: Path) -> None:
         os.replace(tmp_wal, snapshot_path(db).with_name(snapshot_path(db).name + ".wal"))
 
 
-def connect_read(db: Path, lock: bool = True) -> duckdb.DuckDBPyConnection:
+def connect_read(db: Path) -> duckdb.DuckDBPyConnection:
     """A hardened read-only connection to the published snapshot.
 
     No external file access, no extension loading, configuration locked. Open
-    one per query or per thread (``con.cursor()``), never share one across threads.
+    one per query or per thread, close it after, never share one across threads.
+
+    DuckDB keeps one database instance per file in a process: the first connection
+    sets the session options globally (UTC, no Python replacement scans) and locks
+    the configuration; every later connection to that instance finds them set.
     """
     snap = snapshot_path(db)
     if not snap.exists():
@@ -152,15 +156,41 @@ def connect_read(db: Path, lock: bool = True) -> duckdb.DuckDBPyConnection:
     for attempt in range(5):
         try:
             con = duckdb.connect(str(snap), read_only=True, config=dict(READ_CONFIG))
-            con.execute("SET TimeZone = 'UTC'")
-            if lock:  # a caller that must set options first (ibis) locks it itself
-                con.execute("SET lock_configuration = true")
-            return con
         except duckdb.IOException as exc:  # only while a snapshot is being replaced on NFS-like fs
             if attempt == 4:
                 raise StoreError(f"cannot read the store {snap}: {_first_line(exc)}.") from exc
             time.sleep(0.05 * (attempt + 1))
+            continue
+        try:
+            _harden(con)
+        except BaseException:
+            con.close()
+            raise
+        return con
     raise AssertionError("unreachable")
+
+
+READ_SETTINGS = {"TimeZone": "UTC", "python_enable_replacements": "false"}
+
+
+def _harden(con: duckdb.DuckDBPyConnection) -> None:
+    """Set the read options globally and lock them, unless this instance already is."""
+    if not _locked(con):
+        try:
+            for name, value in READ_SETTINGS.items():
+                con.execute(f"SET GLOBAL {name} = '{value}'")
+            con.execute("SET lock_configuration = true")
+        except duckdb.InvalidInputException:
+            if not _locked(con):  # not another thread's lock: a real problem
+                raise
+    tz = con.execute("SELECT current_setting('TimeZone')").fetchall()[0][0]
+    if tz != "UTC":
+        raise StoreError(f"the read connection is in time zone {tz}, not UTC.")
+
+
+def _locked(con: duckdb.DuckDBPyConnection) -> bool:
+    # fetchall, not fetchone: an unfinished result would block the caller's next query
+    return bool(con.execute("SELECT current_setting('lock_configuration')").fetchall()[0][0])
 
 
 @contextlib.contextmanager
