@@ -1,0 +1,71 @@
+"""Many readers in one process, as Streamlit sessions are: each opens its own connection.
+
+DuckDB shares one database instance per file in a process, so the second connection
+finds the first one's locked configuration; it must still open, in UTC, hardened.
+"""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from metrics.kpis import kpi_report
+from metrics.periods import parse_period
+from metrics.query import open_backend
+from metrics.slo import slo_report
+from metrics.store import connect_read
+
+
+@pytest.fixture
+def db(make_store) -> Path:
+    return make_store({
+        "team": [{"team": "search"}, {"team": "ads"}],
+        "inference_sli": [{"endpoint": "e1", "team": "search", "tier": 1,
+                           "window_start": "2026-09-30T23:00:00Z", "window_seconds": 300,
+                           "requests": 1000, "errors": 1}],
+    })
+
+
+def test_a_second_connection_in_the_same_process_opens(db):
+    first, second = connect_read(db), connect_read(db)
+    assert second.execute("SELECT current_setting('TimeZone')").fetchall() == [("UTC",)]
+    assert second.execute("SELECT count(*) FROM team").fetchall() == [(2,)]
+    with pytest.raises(duckdb.Error):
+        second.execute("SELECT * FROM read_csv('/etc/passwd')").fetchall()
+    with pytest.raises(duckdb.Error):
+        second.execute("SET TimeZone = 'Asia/Tokyo'")
+    first.close()
+    second.close()
+
+
+def test_eight_threads_reading_at_once_see_no_errors_and_the_right_numbers(db):
+    errors, values = [], []
+
+    def read(i: int) -> None:
+        try:
+            for _ in range(5):
+                if i % 3 == 0:
+                    report = kpi_report(db, parse_period("2026Q3"))
+                    values.append(next(k["value"] for k in report["kpis"]
+                                       if k["id"] == "inference_availability"))
+                elif i % 3 == 1:
+                    values.append(slo_report(db)["endpoints"][0]["availability"])
+                else:
+                    backend = open_backend(db)
+                    values.append(100 - 0.1 * (backend.table("team").count().execute() - 1))
+                    backend.disconnect()
+        except Exception as exc:  # any error in any thread fails the test
+            errors.append(repr(exc))
+
+    threads = [threading.Thread(target=read, args=(i,)) for i in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    # 1 error in 1000 requests: availability 99.9 % in the KPI and in the SLO report;
+    # two teams on the roster: 100 − 0.1 × (2 − 1) = 99.9 by the third kind of reader
+    assert values == pytest.approx([99.9] * 40)
