@@ -159,7 +159,10 @@ def _figures(backend: Backend, at: datetime,
     since = min(at - timedelta(days=o["objective"].window_days) for o in objectives)
     recent = _burn_rates(backend, at, objs)
     window = _window_figures(backend, at, objs, since)
-    burning = _burning_since(backend, at, objs, since)
+    # only an endpoint burning above 1 over the last hour has a burn episode to date
+    hot = [e for e, r in recent.items() if (r.get("burn_1h") or 0) > 1 + FIRE_TOLERANCE]
+    burning = _burning_since(backend, at, objs.filter(objs.endpoint.isin(hot)), since
+                             ) if hot else {}
     # an endpoint with rows only before its own (shorter) window: listed, figures null
     empty = dict.fromkeys(("requests", "errors", "availability", "budget_consumed",
                            "budget_remaining", "latency_compliance"))
