@@ -69,6 +69,8 @@ def review_table(report: dict[str, Any], quarters: pd.DataFrame, previous: str,
             "_order": order,
         })
     df = pd.DataFrame(rows)
+    numbers = ["Value", "QoQ %", "YoY %"]  # None → NaN: an empty cell, not the word "None"
+    df[numbers] = df[numbers].astype("float64")
     df = df.sort_values(["_changed", "_order"], ascending=[False, True])
     return df.drop(columns=["_order"]).reset_index(drop=True)
 
