@@ -69,7 +69,11 @@ def fmt_delta(delta: float | None, unit: str = "") -> str | None:
     """The change shown under a tile value: +0.5 'hours' -> '+0.5 h', -0.01 'USD' -> '-$0.01'."""
     if delta is None or (isinstance(delta, float) and math.isnan(delta)):
         return None
-    text = fmt(abs(delta))
+    size = abs(delta)
+    if 0 < size < 1:  # two significant digits: +0.0001864 % → +0.00019 %
+        text = f"{size:.{min(6, 1 - math.floor(math.log10(size)))}f}".rstrip("0")
+    else:
+        text = fmt(size)
     sign = "-" if delta < 0 else "+"
     if unit == "USD":
         return f"{sign}${text}"
