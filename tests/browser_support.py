@@ -464,3 +464,11 @@ def copy_store(db: Path, folder: Path) -> Path:
         if path.is_file() and not path.name.endswith(".lock"):
             shutil.copy2(path, folder / path.name)
     return folder / db.name
+
+
+# every browser test module: `pytestmark = BROWSER_MARKS`
+BROWSER_MARKS = [
+    pytest.mark.browser,
+    pytest.mark.skipif(chromium_missing_reason() is not None,
+                       reason=chromium_missing_reason() or ""),
+]

@@ -25,6 +25,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from browser_support import (
+    BROWSER_MARKS,
     CHART,
     METRIC,
     PAGES,
@@ -32,7 +33,6 @@ from browser_support import (
     ROOT,
     TABLE,
     choose,
-    chromium_missing_reason,
     full_page_screenshot,
     problems,
     sidebar_select_value,
@@ -42,11 +42,7 @@ from browser_support import (
 
 pytest_plugins = ["browser_support"]
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(chromium_missing_reason() is not None,
-                       reason=chromium_missing_reason() or ""),
-]
+pytestmark = BROWSER_MARKS
 
 SCREENSHOTS = ROOT / "test-artifacts" / "screenshots"
 DOCS = ROOT / "docs"

@@ -18,11 +18,10 @@ import threading
 import time
 from pathlib import Path
 
-import pytest
 from browser_support import (
+    BROWSER_MARKS,
     ROOT,
     DashboardServer,
-    chromium_missing_reason,
     copy_store,
     new_context,
     problems,
@@ -33,11 +32,7 @@ from browser_support import (
 
 pytest_plugins = ["browser_support"]
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(chromium_missing_reason() is not None,
-                       reason=chromium_missing_reason() or ""),
-]
+pytestmark = BROWSER_MARKS
 
 INGESTS = 6
 SESSIONS = 4

@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from sli_rows import every, sli
 
 from metrics.config import load_config, page_alert_unreachable
 from metrics.slo import slo_report
@@ -18,21 +19,6 @@ H = timedelta(hours=1)
 M = timedelta(minutes=1)
 D = timedelta(days=1)
 LOOKBACK_KEYS = ["5m", "30m", "1h", "2h", "6h", "1d", "3d"]
-
-
-def sli(endpoint: str, start: datetime, requests: int, errors: int = 0, *, seconds: int = 300,
-        tier: int = 1, team: str = "search", p95: float | None = None) -> dict:
-    return {"endpoint": endpoint, "team": team, "tier": tier,
-            "window_start": start.strftime("%Y-%m-%dT%H:%M:%SZ"),
-            "window_seconds": seconds, "requests": requests, "errors": errors,
-            "latency_p95_ms": p95, "latency_p99_ms": None}
-
-
-def every(endpoint: str, first: datetime, count: int, step: timedelta, requests: int,
-          errors: int, **kw) -> list[dict]:
-    """`count` windows of `step` starting at `first`, each with the same counts."""
-    return [sli(endpoint, first + i * step, requests, errors,
-                seconds=int(step.total_seconds()), **kw) for i in range(count)]
 
 
 def report(db: Path, **kw) -> dict:

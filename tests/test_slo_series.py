@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pandas as pd
 import pytest
+from sli_rows import every, sli
 
 from metrics.config import load_config
 from metrics.slo import slo_report
@@ -19,20 +20,6 @@ from metrics.slo_series import (
 
 T = datetime(2026, 7, 10, 12, 0, tzinfo=UTC)
 H, M, D = timedelta(hours=1), timedelta(minutes=1), timedelta(days=1)
-
-
-def sli(endpoint: str, start: datetime, requests: int, errors: int = 0, *, seconds: int = 300,
-        tier: int = 1, p95: float | None = None) -> dict:
-    return {"endpoint": endpoint, "team": "search", "tier": tier,
-            "window_start": start.strftime("%Y-%m-%dT%H:%M:%SZ"),
-            "window_seconds": seconds, "requests": requests, "errors": errors,
-            "latency_p95_ms": p95, "latency_p99_ms": None}
-
-
-def every(endpoint: str, first: datetime, count: int, step: timedelta, requests: int,
-          errors: int, **kw) -> list[dict]:
-    return [sli(endpoint, first + i * step, requests, errors,
-                seconds=int(step.total_seconds()), **kw) for i in range(count)]
 
 
 def _hourly_with_blip_and_gap() -> list[dict]:

@@ -3,7 +3,7 @@ with their reasons, ingest history."""
 
 import streamlit as st
 
-from dashboard import charts, components, data
+from dashboard import charts, components, data, views
 
 status = st.session_state.get("_status") or data.store_status()
 st.title("Data health")
@@ -13,7 +13,7 @@ if status.get("state") == "missing":
     st.stop()
 if status.get("state") == "empty":
     components.empty_state(status)
-fresh = data.freshness_table(status)
+fresh = views.freshness_table(status)
 stale = fresh[fresh["stale"]]["kind"].tolist() if not fresh.empty else []
 if stale:
     st.warning("Stale or empty kinds: " + ", ".join(stale) + ". The KPIs they feed say so.",

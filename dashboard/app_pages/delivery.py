@@ -3,7 +3,7 @@ CI/CD coverage."""
 
 import streamlit as st
 
-from dashboard import charts, components, data, filters
+from dashboard import charts, components, data, filters, views
 
 scope = filters.current()
 report = data.kpi_report(scope.period, scope.team, scope.tier)
@@ -15,7 +15,7 @@ components.freshness_banner(report, ["ml_release_throughput", "lead_time_for_ml_
 releases = components.kpi_row(report, "ml_release_throughput")
 st.subheader(releases["name"])
 components.kpi_header(releases, named=False)
-by_team = data.kpi_by_team(scope.period, "ml_release_throughput", scope.tier)
+by_team = views.kpi_by_team(scope.period, "ml_release_throughput", scope.tier)
 target = releases["target"]
 components.chart(charts.bars_with_target(
     by_team, x="team", y="value", title="Releases per team (per quarter)",
@@ -27,7 +27,7 @@ components.drill_down(scope, "ml_release_throughput", releases["name"])
 lead = components.kpi_row(report, "lead_time_for_ml_changes")
 st.subheader(lead["name"])
 components.kpi_header(lead, named=False)
-spread = data.spread_by_period(scope.period, "lead_time_for_ml_changes", "lead_time_hours",
+spread = views.spread_by_period(scope.period, "lead_time_for_ml_changes", "lead_time_hours",
                                8, scope.team, scope.tier, scope.grain)
 components.chart(charts.band_trend(spread, x="period", mid="median", low="p25", high="p75",
                                    title="Lead time: median and interquartile spread",

@@ -3,7 +3,7 @@ models that are not covered."""
 
 import streamlit as st
 
-from dashboard import components, data, filters
+from dashboard import components, data, filters, views
 
 scope = filters.current()
 report = data.kpi_report(scope.period, scope.team, scope.tier)
@@ -20,7 +20,7 @@ for kpi_id, flag, max_tier, what in (
          "(tier 1–2) missing performance, drift or data-quality monitoring")):
     components.kpi_section(scope, report, kpi_id)
     events = data.kpi_events(kpi_id, scope.period, scope.team, scope.tier)
-    missing = data.uncovered(events, flag, max_tier)
+    missing = views.uncovered(events, flag, max_tier)
     st.markdown(f"**Production models {what}** ({len(missing)})")
     if missing.empty:
         st.caption("None: every model in scope is covered.")

@@ -2,14 +2,14 @@
 
 import streamlit as st
 
-from dashboard import charts, components, data, filters, theme
+from dashboard import charts, components, data, filters, theme, views
 from metrics.catalog import FAMILY_NAMES
 
 scope = filters.current()
 report = data.kpi_report(scope.period, scope.team, scope.tier)
 series = data.kpi_series(scope.period, 8, None, scope.team, scope.tier, grain=scope.grain)
-tiles = data.tiles(report, series)
-counts = data.status_counts(report)
+tiles = views.tiles(report, series)
+counts = views.status_counts(report)
 catalog = data.catalog()
 
 st.title("Scorecard")

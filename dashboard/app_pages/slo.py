@@ -3,7 +3,7 @@ error-budget burn-down and latency per endpoint."""
 
 import streamlit as st
 
-from dashboard import charts, components, data, filters
+from dashboard import charts, components, data, filters, views
 
 scope = filters.current()
 st.title("SLO burn")
@@ -17,10 +17,10 @@ if not slo["endpoints"]:
 for warning in slo.get("warnings", []):
     st.warning(warning, icon="⚠️")
 
-table = data.slo_table(slo)
+table = views.slo_table(slo)
 first = slo["endpoints"][0]
 st.markdown(f"**Alert thresholds** ({first['window_days']}-day window; an alert fires when "
-            f"both look-backs burn above): {data.threshold_text(first['thresholds'])}")
+            f"both look-backs burn above): {views.threshold_text(first['thresholds'])}")
 burn_cols = {c: st.column_config.NumberColumn(format="%.2f") for c in table if
              c.startswith("burn ")}
 components.table(table, column_config={
@@ -47,7 +47,7 @@ d.metric("Time to exhaustion at the 1d rate",
 if entry.get("burning_since"):
     st.markdown(f"🔥 **{endpoint}** is burning budget (1h burn rate "
                 f"{entry['burn_rates']['1h']:.2f} > 1) since "
-                f"**{data.since_text(entry['burning_since'], slo.get('at'))}**.")
+                f"**{views.since_text(entry['burning_since'], slo.get('at'))}**.")
 else:
     st.caption(f"{endpoint} is not burning budget now (1h burn rate at or below 1, or no "
                "requests in the last hour).")
