@@ -47,7 +47,7 @@ def number(value: float | None, unit: str = "") -> str:
     elif size >= 1 or size == 0:
         digits = 2
     else:
-        digits = 3 - int(math.floor(math.log10(size)))  # three significant digits
+        digits = 2 - int(math.floor(math.log10(size)))  # three significant digits
     text = f"{value:,.{min(digits, 6)}f}"
     return f"{text}{'%' if unit.startswith('%') else ''}"
 
@@ -124,12 +124,14 @@ LOOKBACKS = ("5m", "30m", "1h", "2h", "6h", "1d", "3d")
 
 
 def slo_table(report: dict, color: bool = False) -> str:
-    rows = [["endpoint", "team", "tier", "alert", "availability", "objective", "budget left",
-             "latency ok", *LOOKBACKS]]
+    rows = [["endpoint", "team", "tier", "alert", "burning since", "availability", "objective",
+             "budget left", "latency ok", *LOOKBACKS]]
     alerts = []
     for e in report["endpoints"]:
         fired = f" ({', '.join(e['fired'])})" if e.get("fired") else ""
+        since = e.get("burning_since")
         rows.append([e["endpoint"], e["team"] or "", str(e["tier"]), e["alert"] + fired,
+                     since[:16].replace("T", " ") if since else "",
                      number(e["availability"], "%"), f"{e['objective']:g}%",
                      number(e["budget_remaining"], "%"), number(e["latency_compliance"], "%"),
                      *[_burn(e["burn_rates"][w]) for w in LOOKBACKS]])
@@ -152,13 +154,14 @@ def slo_csv(report: dict) -> str:
     w = csv.writer(buf)
     w.writerow(["at", "endpoint", "team", "tier", "objective", "latency_p95_objective_ms",
                 "window_days", "availability", "latency_compliance", "budget_consumed",
-                "budget_remaining", *[f"burn_{x}" for x in LOOKBACKS], "alert", "fired"])
+                "budget_remaining", *[f"burn_{x}" for x in LOOKBACKS], "alert", "fired",
+                "burning_since"])
     for e in report["endpoints"]:
         w.writerow([report["at"], e["endpoint"], e["team"], e["tier"], e["objective"],
                     e["latency_p95_objective_ms"], e["window_days"], _raw(e["availability"]),
                     _raw(e["latency_compliance"]), _raw(e["budget_consumed"]),
                     _raw(e["budget_remaining"]), *[_raw(e["burn_rates"][x]) for x in LOOKBACKS],
-                    e["alert"], " ".join(e["fired"])])
+                    e["alert"], " ".join(e["fired"]), e.get("burning_since") or ""])
     return buf.getvalue()
 
 

@@ -1,0 +1,58 @@
+"""Text for people: rounding that keeps the nines, units, status words, and CSV unrounded."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+from metrics.formatting import kpis_csv, kpis_table, number, slo_csv, slo_table
+
+
+def test_numbers_keep_the_nines_and_small_values_their_digits():
+    assert number(99.953, "%") == "99.953%"  # 99.95 and 99.9 must not both read "100.0"
+    assert number(84.2105, "%") == "84.2%"
+    assert number(0.044897, "USD") == "0.0449"  # three significant digits
+    assert number(1234.5) == "1,234"  # banker's rounding of .5 to even
+    assert number(3.04431, "hours") == "3.04"
+    assert number(None) == "–"
+
+
+def _kpi(**kw):
+    base = {"id": "time_to_detect", "name": "Time to detect", "unit": "minutes",
+            "value": 45.73333, "sample_size": 20, "status": "on_track", "change": None,
+            "target": {"kind": "absolute", "op": "<=", "value": 60, "stretch": 30,
+                       "baseline_periods": None, "source": "default", "from": None}}
+    return {**base, **kw}
+
+
+def test_kpis_table_says_how_many_are_on_track_and_marks_the_organisations_targets():
+    report = {"period": "2026Q3", "scope": {"team": "search", "tier": None}, "kpis": [
+        _kpi(),
+        _kpi(id="cicd_coverage", name="CI/CD", unit="%", value=75.0, status="off_track",
+             target={"kind": "absolute", "op": ">=", "value": 90, "stretch": None,
+                     "baseline_periods": None, "source": "organisation", "from": "2026Q3"}),
+    ]}
+    text = kpis_table(report)
+    assert text.splitlines()[0] == "2026Q3 (team search): 1 of 2 KPIs on track or ahead"
+    assert "45.7" in text and "<= 60.0 (stretch 30)" in text and "on track ✓" in text
+    assert ">= 90.0% *" in text and "OFF TRACK ✗" in text
+    assert "* = organisation's target (config)" in text
+    rows = list(csv.DictReader(io.StringIO(kpis_csv(report))))
+    assert rows[0]["value"] == "45.73333" and rows[0]["team"] == "search"  # unrounded
+    assert rows[1]["target_source"] == "organisation"
+
+
+def test_slo_table_shows_the_alert_the_rows_that_fired_and_since_when():
+    burns = dict.fromkeys(["5m", "30m", "1h", "2h", "6h", "1d", "3d"], 20.0)
+    report = {"at": "2026-11-22T00:00:00Z", "endpoints": [{
+        "endpoint": "search-query", "team": "search", "tier": 1, "objective": 99.9,
+        "latency_p95_objective_ms": 300, "window_days": 30, "availability": 99.974,
+        "latency_compliance": 100.0, "budget_consumed": 26.0, "budget_remaining": 74.0,
+        "burn_rates": {**burns, "3d": None}, "alert": "page", "fired": ["1h/5m"],
+        "burning_since": "2026-11-21T22:00:00Z"}]}
+    text = slo_table(report)
+    line = text.splitlines()[-1]
+    assert "page (1h/5m)" in line and "2026-11-21 22:00" in line
+    assert "99.974%" in line and "74.0%" in line and "20.00" in line and line.endswith("–")
+    row = next(csv.DictReader(io.StringIO(slo_csv(report))))
+    assert row["burn_3d"] == "" and row["burning_since"] == "2026-11-21T22:00:00Z"
