@@ -90,6 +90,9 @@ def _status(args: argparse.Namespace, db: Path) -> int:
     from metrics.status import status_report
 
     report = status_report(db, datetime.now(UTC))
+    if report.get("exists") is False:
+        print(f"mlkpi: there is no store at {db} yet; every kind is empty. Run 'mlkpi ingest "
+              "KIND FILE' to start one.", file=sys.stderr)
     if args.format == "json":
         print_json(report)
     else:

@@ -22,9 +22,18 @@ def quarantine_counts(db: Path) -> dict[str, int]:
 
 
 def status_report(db: Path, now: datetime) -> dict:
-    """cli.md's status object: every kind under ``kinds``, quarantine counts per kind."""
-    from metrics.kpis import data_freshness
+    """cli.md's status object: every kind under ``kinds``, quarantine counts per kind.
 
+    A store that does not exist yet is reported, not refused: every kind empty and
+    stale (``"exists": false``), and nothing is created.
+    """
+    from metrics.kpis import data_freshness
+    from metrics.store import snapshot_path
+
+    if not db.exists() and not snapshot_path(db).exists():
+        empty = {"rows": 0, "newest": None, "stale": True}
+        return {"db": str(db), "exists": False,
+                "kinds": {kind: dict(empty) for kind in KINDS}, "quarantined": {}}
     return {
         "db": str(db),
         "kinds": data_freshness(db, now),

@@ -56,3 +56,22 @@ def test_slo_table_shows_the_alert_the_rows_that_fired_and_since_when():
     assert "99.974%" in line and "74.0%" in line and "20.00" in line and line.endswith("–")
     row = next(csv.DictReader(io.StringIO(slo_csv(report))))
     assert row["burn_3d"] == "" and row["burning_since"] == "2026-11-21T22:00:00Z"
+
+
+def test_status_of_a_store_that_does_not_exist_reports_every_kind_empty(tmp_path):
+    import json
+    import subprocess
+    import sys
+
+    from metrics.events import KINDS
+
+    db = tmp_path / "none.duckdb"
+    run = subprocess.run([sys.executable, "-m", "metrics.cli", "--db", str(db), "status",
+                          "--format", "json"], capture_output=True, text=True)
+    assert run.returncode == 0
+    report = json.loads(run.stdout)
+    assert set(report["kinds"]) == set(KINDS)
+    assert all(k == {"rows": 0, "newest": None, "stale": True} for k in report["kinds"].values())
+    assert report["quarantined"] == {}
+    assert "no store" in run.stderr and "Traceback" not in run.stderr
+    assert list(tmp_path.iterdir()) == []  # reading never creates a store
