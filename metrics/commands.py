@@ -61,6 +61,7 @@ def _kpis(args: argparse.Namespace, db: Path) -> int:
 
     period = parse_period(args.period)
     report = kpi_report(db, period, team=args.team, tier=args.tier, config=_config(args))
+    _warn_unknown_team(db, args.team)
     if args.format == "json":
         print_json(report)
     elif args.format == "csv":
@@ -75,6 +76,7 @@ def _slo(args: argparse.Namespace, db: Path) -> int:
 
     report = slo_report(db, at=args.at, team=args.team, tier=args.tier,
                         endpoint=args.endpoint, config=_config(args))
+    _warn_unknown_team(db, args.team)
     if args.format == "json":
         print_json(report)
     elif args.format == "csv":
@@ -84,6 +86,16 @@ def _slo(args: argparse.Namespace, db: Path) -> int:
     for warning in report.get("warnings", []):
         print(f"mlkpi: warning: {warning}", file=sys.stderr)
     return 0
+
+
+def _warn_unknown_team(db: Path, team: str | None) -> None:
+    """A filter on a team no event mentions is allowed (it shows no data) but said."""
+    from metrics.health import team_names
+
+    if team is not None and team not in (known := team_names(db)):
+        shown = ", ".join(known[:12]) or "none yet"
+        print(f"mlkpi: warning: no event mentions team '{team}'; known teams: {shown}.",
+              file=sys.stderr)
 
 
 def _status(args: argparse.Namespace, db: Path) -> int:

@@ -75,3 +75,17 @@ def test_status_of_a_store_that_does_not_exist_reports_every_kind_empty(tmp_path
     assert report["quarantined"] == {}
     assert "no store" in run.stderr and "Traceback" not in run.stderr
     assert list(tmp_path.iterdir()) == []  # reading never creates a store
+
+
+def test_a_team_no_event_mentions_gives_no_data_and_a_warning(make_store):
+    import json
+    import subprocess
+    import sys
+
+    db = make_store({"team": [{"team": "search"}, {"team": "ads"}]})
+    run = subprocess.run([sys.executable, "-m", "metrics.cli", "--db", str(db), "kpis",
+                          "--period", "2026Q3", "--team", "nobody", "--format", "json"],
+                         capture_output=True, text=True)
+    assert run.returncode == 0
+    assert {k["status"] for k in json.loads(run.stdout)["kpis"]} == {"no_data"}
+    assert "no event mentions team 'nobody'; known teams: ads, search." in run.stderr
