@@ -137,7 +137,8 @@ def slo_table(report: dict, color: bool = False) -> str:
                      *[_burn(e["burn_rates"][w]) for w in LOOKBACKS]])
         alerts.append(e["alert"] + fired)
     if report["at"] is None:
-        return "No SLI windows in the store yet: ingest some with 'mlkpi ingest inference_sli FILE'."
+        return ("No SLI windows in the store yet: ingest some with "
+                "'mlkpi ingest inference_sli FILE'.")
     if len(rows) == 1:
         return f"SLOs at {report['at']}: no endpoints match."
     text = _table(rows).splitlines()
