@@ -10,7 +10,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from dashboard import charts, data, theme
+from dashboard import charts, data, filters, theme
 from dashboard.filters import Scope
 
 SMALL_SAMPLE = 5  # below this many events a value is flagged as resting on a tiny sample
@@ -109,6 +109,17 @@ def kpi_section(scope: Scope, report: dict[str, Any], kpi_id: str, n: int = 8,
     kpi_header(kpi, named=not titled)
     trend(scope, kpi_id, n, key=f"trend-{kpi_id}")
     drill_down(scope, kpi_id, kpi["name"])
+
+
+def kpi_page(title: str, kpi_ids: list[str]) -> tuple[Scope, dict[str, Any]]:
+    """The head of a KPI page: its title, scope caption and stale-data warning for
+    ``kpi_ids``; returns the scope and the period's KPI report the page draws from."""
+    scope = filters.current()
+    report = data.kpi_report(scope.period, scope.team, scope.tier)
+    st.title(title)
+    scope_caption(scope, report)
+    freshness_banner(report, kpi_ids)
+    return scope, report
 
 
 def freshness_banner(report: dict[str, Any], kpi_ids: list[str]) -> None:

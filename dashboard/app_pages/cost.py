@@ -3,13 +3,9 @@ target; cost per training run."""
 
 import streamlit as st
 
-from dashboard import charts, components, data, filters, views
+from dashboard import charts, components, views
 
-scope = filters.current()
-report = data.kpi_report(scope.period, scope.team, scope.tier)
-st.title("Cost")
-components.scope_caption(scope, report)
-components.freshness_banner(report, ["cost_per_1k_inferences", "cost_per_training_run"])
+scope, report = components.kpi_page("Cost", ["cost_per_1k_inferences", "cost_per_training_run"])
 
 per_1k = components.kpi_row(report, "cost_per_1k_inferences")
 st.subheader(per_1k["name"])

@@ -3,14 +3,10 @@ CI/CD coverage."""
 
 import streamlit as st
 
-from dashboard import charts, components, data, filters, views
+from dashboard import charts, components, views
 
-scope = filters.current()
-report = data.kpi_report(scope.period, scope.team, scope.tier)
-st.title("Delivery")
-components.scope_caption(scope, report)
-components.freshness_banner(report, ["ml_release_throughput", "lead_time_for_ml_changes",
-                                     "cicd_coverage"])
+scope, report = components.kpi_page(
+    "Delivery", ["ml_release_throughput", "lead_time_for_ml_changes", "cicd_coverage"])
 
 releases = components.kpi_row(report, "ml_release_throughput")
 st.subheader(releases["name"])

@@ -3,14 +3,10 @@ the incident list, drift rate and model performance lift over time."""
 
 import streamlit as st
 
-from dashboard import charts, components, data, filters
+from dashboard import charts, components, data
 
-scope = filters.current()
-report = data.kpi_report(scope.period, scope.team, scope.tier)
-st.title("Incidents & drift")
-components.scope_caption(scope, report)
-components.freshness_banner(report, ["time_to_detect", "time_to_mitigate",
-                                     "performance_drift_rate", "model_performance_lift"])
+scope, report = components.kpi_page("Incidents & drift", [
+    "time_to_detect", "time_to_mitigate", "performance_drift_rate", "model_performance_lift"])
 
 for kpi_id, column, unit in (("time_to_detect", "detect_minutes", "minutes"),
                              ("time_to_mitigate", "mitigate_hours", "hours")):

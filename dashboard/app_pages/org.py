@@ -3,16 +3,12 @@ cycle time, roadmap predictability."""
 
 import streamlit as st
 
-from dashboard import components, data, filters
+from dashboard import components
 
 KPIS = ["stakeholder_satisfaction", "team_engagement", "regretted_attrition",
         "hiring_cycle_time", "roadmap_predictability"]
 
-scope = filters.current()
-report = data.kpi_report(scope.period, scope.team, scope.tier)
-st.title("Org health")
-components.scope_caption(scope, report)
-components.freshness_banner(report, KPIS)
+scope, report = components.kpi_page("Org health", KPIS)
 if scope.tier is not None:
     st.caption("People and survey data have no tier: the tier filter does not apply here.")
 for kpi_id in KPIS:

@@ -3,14 +3,10 @@ models that are not covered."""
 
 import streamlit as st
 
-from dashboard import components, data, filters, views
+from dashboard import components, data, views
 
-scope = filters.current()
-report = data.kpi_report(scope.period, scope.team, scope.tier)
-st.title("Platform & governance")
-components.scope_caption(scope, report)
-components.freshness_banner(report, ["platform_adoption", "lineage_coverage",
-                                     "monitoring_coverage"])
+scope, report = components.kpi_page(
+    "Platform & governance", ["platform_adoption", "lineage_coverage", "monitoring_coverage"])
 
 components.kpi_section(scope, report, "platform_adoption")
 
