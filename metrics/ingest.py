@@ -31,7 +31,7 @@ from metrics.readers import (
     record_lines,
     stage,
 )
-from metrics.validate import lit, q, rules_select, typed_query
+from metrics.validate import lit, q, validated_query
 
 
 class IngestError(Exception):
@@ -159,25 +159,36 @@ def _stdin_to_file(tmp: Path) -> Path:
 
 def _validate(con, kind: Kind, staged: list[Staged], tz: str | None,
               result: IngestResult) -> None:
-    """Build ``typed``: every staged row with typed values and its ``_errors``.
+    """Build ``typed`` (every staged row, typed, with ``_ok`` and ``_errors``) and ``bad``
+    (``_file, _rec, _errors`` of the rows that are not ``_ok``).
 
-    One statement per file: a CSV that turns out unreadable half-way (a ragged row)
+    Parquet is typed and columnar, so ``typed`` reads it through a view: the batch is
+    never copied, however big. Text formats are parsed once, into a temp table. One
+    statement per file: a file that turns out unreadable half-way (a ragged CSV row)
     leaves nothing of itself behind and becomes that file's error.
     """
-    cols = ", ".join(q(c) for c in kind.names)
+    con.execute("CREATE TEMP TABLE bad (_file INTEGER, _rec BIGINT, "
+                "_errors STRUCT(\"column\" VARCHAR, reason VARCHAR)[])")
+    parts = []
     for i, part in enumerate(staged):
         source = f"(SELECT {i} AS _file, * FROM {part.table})"
-        query = (f"SELECT _file, _rec, {cols}, {rules_select(kind)} "
-                 f"FROM ({typed_query(kind, part.present, tz, source)})")
-        if i == 0:
-            con.execute(f"CREATE TEMP TABLE typed AS {query} LIMIT 0")
+        query = validated_query(kind, part.present, tz, source)
         try:
-            rows = con.execute(f"INSERT INTO typed {query}").fetchone()[0]
+            if part.fmt == "parquet":
+                con.execute(f"CREATE TEMP VIEW typed_{i} AS {query}")
+            else:
+                part.rows = con.execute(f"CREATE TEMP TABLE typed_{i} AS {query}").fetchone()[0]
+            con.execute(f"INSERT INTO bad SELECT _file, _rec, _errors FROM typed_{i} "
+                        "WHERE NOT _ok")
         except duckdb.Error as exc:
             _file_failed(part, csv_file_error(part.file, exc, part.width), result)
             continue
-        if rows == 0:
+        if part.rows == 0:
             _file_failed(part, FileError(no_rows(part.file)), result)
+            continue
+        parts.append(f"SELECT * FROM typed_{i}")
+    if parts:
+        con.execute(f"CREATE TEMP VIEW typed AS {' UNION ALL '.join(parts)}")
 
 
 def _file_failed(part: Staged, error: FileError, result: IngestResult) -> None:
@@ -190,41 +201,51 @@ def _resolve_batch_conflicts(con, kind: Kind, staged: list[Staged]) -> bool:
     """A key given twice with different content in one batch: quarantine all versions.
 
     Which version is right cannot be known, so none is stored. Identical repeats
-    are left for the duplicate count. Returns whether any key repeats at all (the
+    are left for the duplicate count. Keys are grouped by a 64-bit hash, which needs
+    far less memory than grouping the key columns themselves; only the rows whose hash
+    repeats (the repeats, plus the odd hash collision) are set aside in ``repeats``
+    and compared by their real key. Returns whether any hash repeats at all (the
     common case, none, lets the writer skip de-duplication).
     """
-    key = ", ".join(q(k) for k in kind.key)
+    hashed = _key_hash(kind)
     repeated = con.execute(
-        f"""CREATE TEMP TABLE repeated AS SELECT {key} FROM typed WHERE len(_errors) = 0
+        f"""CREATE TEMP TABLE repeated_hash AS SELECT {hashed} AS _h FROM typed WHERE _ok
             GROUP BY ALL HAVING count(*) > 1"""
     ).fetchone()[0]
     if not repeated:
         return False
-    content = ", ".join(f"t.{q(c)}" for c in kind.names)
-    on = " AND ".join(f"t.{q(k)} = r.{q(k)}" for k in kind.key)
+    cols = ", ".join(q(c) for c in kind.names)
+    con.execute(
+        f"""CREATE TEMP TABLE repeats AS SELECT _file, _rec, {cols} FROM typed
+            WHERE _ok AND {hashed} IN (SELECT _h FROM repeated_hash)"""
+    )
+    key = ", ".join(q(k) for k in kind.key)
+    content = ", ".join(q(c) for c in kind.names)
+    con.execute(
+        f"""CREATE TEMP TABLE conflicting AS SELECT {key} FROM repeats
+            GROUP BY ALL HAVING count(*) > 1 AND count(DISTINCT ({content})) > 1"""
+    )
     reason = lit(f"the same {', '.join(kind.key)} appears more than once in this batch "
                  "with different content; keep one version")
+    on = " AND ".join(f"r.{q(k)} = c.{q(k)}" for k in kind.key)
     con.execute(
-        f"""CREATE TEMP TABLE conflicting AS SELECT {', '.join('t.' + q(k) for k in kind.key)}
-            FROM typed t JOIN repeated r ON {on} WHERE len(t._errors) = 0
-            GROUP BY ALL HAVING count(DISTINCT ({content})) > 1"""
+        f"""INSERT INTO bad SELECT r._file, r._rec,
+                [{{'column': {lit(kind.key[0])}, 'reason': {reason}}}]
+            FROM repeats r SEMI JOIN conflicting c ON {on}"""
     )
-    on_c = " AND ".join(f"typed.{q(k)} = c.{q(k)}" for k in kind.key)
-    con.execute(
-        f"""UPDATE typed SET _errors = [{{'column': {lit(kind.key[0])}, 'reason': {reason}}}]
-            FROM conflicting c WHERE {on_c} AND len(typed._errors) = 0"""
-    )
+    con.execute(f"DELETE FROM repeats r USING conflicting c WHERE {on}")
     return True
 
 
+def _key_hash(kind: Kind) -> str:
+    return f"hash({', '.join(q(k) for k in kind.key)})"
+
+
 def _collect_errors(con, staged: list[Staged], result: IngestResult) -> None:
-    bad = con.execute("SELECT count(*) FROM typed WHERE len(_errors) > 0").fetchone()[0]
+    bad = con.execute("SELECT count(*) FROM bad").fetchone()[0]
     result.quarantined = bad
     if not bad:
         return
-    con.execute(
-        "CREATE TEMP TABLE bad AS SELECT _file, _rec, _errors FROM typed WHERE len(_errors) > 0"
-    )
     _attach_lines(con, staged)
     rows = con.execute(
         """SELECT _file, _line, e.column, e.reason FROM
@@ -263,19 +284,26 @@ def _attach_lines(con, staged: list[Staged]) -> None:
 def _write(con, kind: Kind, staged: list[Staged], result: IngestResult, dedupe: bool) -> None:
     """One transaction: new rows, replaced rows (old ones to history), quarantine, log.
 
-    No copy of the batch is made here: the counts come from one join, new rows go
-    in through an anti-join, and only the keys of changed rows are kept aside.
+    No copy of the batch is made here: the counts come from the row counts and one
+    join, new rows go in through an anti-join, and only the keys of changed rows are
+    kept aside. With repeats, ``good`` is every valid row whose key hash does not
+    repeat plus one row per key of ``repeats``.
     """
     key = [q(k) for k in kind.key]
     cols = ", ".join(q(c) for c in kind.names)
     same = " AND ".join(f"g.{q(c)} IS NOT DISTINCT FROM s.{q(c)}" for c in kind.value_columns)
     on = " AND ".join(f"g.{k} = s.{k}" for k in key)
     table = q(kind.name)
-    distinct = f"DISTINCT ON ({', '.join(key)})" if dedupe else ""
-    con.execute(
-        f"CREATE TEMP VIEW good AS SELECT {distinct} {cols} FROM typed WHERE len(_errors) = 0"
-    )
-    valid_rows = con.execute("SELECT count(*) FROM typed WHERE len(_errors) = 0").fetchone()[0]
+    good = f"SELECT {cols} FROM typed WHERE _ok"
+    valid_rows = sum(part.rows for part in staged if part.ok) - result.quarantined
+    unique_rows = valid_rows
+    if dedupe:
+        good += (f" AND {_key_hash(kind)} NOT IN (SELECT _h FROM repeated_hash) "
+                 f"UNION ALL SELECT DISTINCT ON ({', '.join(key)}) {cols} FROM repeats")
+        repeats, keys = con.execute(
+            f"SELECT count(*), count(DISTINCT ({', '.join(key)})) FROM repeats").fetchone()
+        unique_rows -= repeats - keys
+    con.execute(f"CREATE TEMP VIEW good AS {good}")
     stored = con.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
     if stored:  # changed keys: the only rows set aside, usually few or none
         con.execute(
@@ -287,8 +315,7 @@ def _write(con, kind: Kind, staged: list[Staged], result: IngestResult, dedupe: 
         result.updated = con.execute("SELECT count(*) FROM changed").fetchone()[0]
     else:
         matched = 0
-    result.inserted = (valid_rows if not dedupe else
-                       con.execute("SELECT count(*) FROM good").fetchone()[0]) - matched
+    result.inserted = unique_rows - matched
     result.duplicates = valid_rows - result.inserted - result.updated
     con.execute("BEGIN TRANSACTION")
     try:
@@ -301,7 +328,7 @@ def _write(con, kind: Kind, staged: list[Staged], result: IngestResult, dedupe: 
             f"INSERT INTO {table} ({cols}, _ingest_id) SELECT {cols}, ? FROM {new}",
             [ingest_id],
         )
-        _quarantine(con, kind, staged, ingest_id)
+        _quarantine(con, kind, staged, result, ingest_id)
         _log(con, kind, staged, result, ingest_id)
         con.execute("COMMIT")
     except BaseException:
@@ -321,9 +348,9 @@ def _replace(con, kind: Kind, cols: str, table: str, ingest_id: int) -> None:
     con.execute(f"DELETE FROM {table} s USING changed c WHERE {on}")
 
 
-def _quarantine(con, kind: Kind, staged: list[Staged], ingest_id: int) -> None:
-    if not con.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name = 'bad' "
-                       "AND temporary").fetchone()[0]:
+def _quarantine(con, kind: Kind, staged: list[Staged], result: IngestResult,
+                ingest_id: int) -> None:
+    if not result.quarantined:
         return
     for i, part in enumerate(staged):
         raw = "to_json(struct_pack(" + ", ".join(

@@ -161,9 +161,12 @@ _TEXT_CONVERTERS = {"int": _int, "float": _float, "bool": _bool, "date": _date,
 
 
 def typed_query(kind: Kind, present: dict[str, str], assume_tz: str | None, source: str) -> str:
-    """Rows of ``source`` with typed columns and ``_conv``, a list of {column, reason}.
+    """Rows of ``source`` with typed columns, ``_conv_ok`` and ``_conv``.
 
     ``source`` has ``_file``, ``_rec`` and the staged columns listed in ``present``.
+    ``_conv`` lists {column, reason} for each value that could not be converted; it is
+    built only for rows where ``_conv_ok`` (no reason at all) is false, since building
+    lists of structs for millions of clean rows costs more than the checks themselves.
     """
     parts = {c.name: convert(c, present.get(c.name), assume_tz) for c in kind.columns}
     texts = ", ".join(f"{p.text} AS {text_name(n)}" for n, p in parts.items() if p.text)
@@ -172,22 +175,34 @@ def typed_query(kind: Kind, present: dict[str, str], assume_tz: str | None, sour
     reasons = ", ".join(
         f"{{'column': {lit(n)}, 'reason': {p.reason}}}" for n, p in parts.items()
     )
+    fine = " AND ".join(f"({p.reason}) IS NULL" for p in parts.values() if p.reason != "NULL")
     cols = ", ".join(q(n) for n in parts)
-    return f"""SELECT _file, _rec, {cols},
-                 list_filter([{reasons}], lambda e: e.reason IS NOT NULL) AS _conv
-               FROM (SELECT _file, _rec, {values}{', ' + keep_texts if keep_texts else ''}
-                     FROM (SELECT _file, _rec{', ' + texts if texts else ''} FROM {source}))"""
+    return f"""SELECT _file, _rec, {cols}, _conv_ok,
+                 CASE WHEN _conv_ok THEN NULL ELSE
+                   list_filter([{reasons}], lambda e: e.reason IS NOT NULL) END AS _conv
+               FROM (SELECT *, {fine or 'true'} AS _conv_ok FROM
+                     (SELECT _file, _rec, {values}{', ' + keep_texts if keep_texts else ''}
+                      FROM (SELECT _file, _rec{', ' + texts if texts else ''} FROM {source})))"""
 
 
-def rules_select(kind: Kind) -> str:
-    """``_errors``: conversion problems plus every broken rule, over typed values."""
-    checks = []
-    for rule in (*choice_rules(kind), *kind.rules):
-        checks.append(_rule_entry(rule))
-    if not checks:
-        return "_conv AS _errors"
-    rules = f"list_filter([{', '.join(checks)}], lambda e: e.reason IS NOT NULL)"
-    return f"list_concat(_conv, {rules}) AS _errors"
+def validated_query(kind: Kind, present: dict[str, str], assume_tz: str | None,
+                    source: str) -> str:
+    """``_file, _rec``, the typed columns, ``_ok`` and ``_errors`` (NULL when ``_ok``).
+
+    ``_errors`` lists conversion problems plus every broken rule, over typed values;
+    ``_ok`` is true exactly when that list would be empty.
+    """
+    cols = ", ".join(q(c) for c in kind.names)
+    rules = [*choice_rules(kind), *kind.rules]
+    ok = " AND ".join(["_conv_ok", *(f"NOT COALESCE({r.violated}, false)" for r in rules)])
+    errors = "_conv"
+    if rules:
+        checks = f"list_filter([{', '.join(_rule_entry(r) for r in rules)}], " \
+                 "lambda e: e.reason IS NOT NULL)"
+        errors = f"list_concat(_conv, {checks})"
+    return f"""SELECT _file, _rec, {cols}, _ok, CASE WHEN _ok THEN NULL ELSE {errors} END AS _errors
+               FROM (SELECT *, {ok} AS _ok
+                     FROM ({typed_query(kind, present, assume_tz, source)}))"""
 
 
 def _rule_entry(rule: Rule) -> str:
