@@ -11,7 +11,13 @@ one-line summary and every KPI tile are present:
 
 * ``/`` and ``/quarterly?period=<period>``: one cold load (first after the server started,
   empty caches), then the median of 3 warm loads in the same browser context;
-* 16 browser contexts loading ``/`` at the same moment: median and p95 of their times;
+* 16 browser contexts loading ``/`` at the same moment: median and p95 of their times
+  (fully rendered), and of the script-running span each browser saw (all 16 Chromium
+  renderers share the machine's cores with the server, so this span is inflated);
+* the server's own time: sessions opened over Streamlit's websocket protocol without a
+  browser (``open_session``: socket opened → "script finished", the same work the server
+  does for a browser, drawing excluded): one warm session per page, then 16 scorecard
+  sessions at the same moment, SERVER_ROUNDS times, median and p95 over all of them;
 * the streamlit process's peak RSS (``VmHWM``).
 
 Every wait has a timeout that fails with a sentence saying what was missing.
@@ -43,6 +49,7 @@ new MutationObserver(() => {
   if (s && (!log.length || log[log.length - 1][0] !== s)) log.push([s, performance.now()]);
 }).observe(document, {subtree: true, childList: true, attributes: true});
 """
+SERVER_ROUNDS = 3  # rounds of 16 simultaneous browserless sessions
 ATTEMPTS = 5  # a load that shows an error is retried (and counted in "errors_seen")
 RETRY_AFTER_S = 2.0
 
@@ -124,10 +131,12 @@ async def _measure(bs: Any, server: Any, period: str, tiles: int,
                                               targets["scorecard"], timeout, errors)
             out["concurrent16_median_s"] = round(statistics.median(times), 3)
             out["concurrent16_p95_s"] = round(_p95(times), 3)
-            if script:  # the server's share: script running, as the browser saw it
+            if script:  # script running, as the (CPU-contended) browsers saw it
                 out["concurrent16_script_median_s"] = round(statistics.median(script), 3)
+                out["concurrent16_script_p95_s"] = round(_p95(script), 3)
         finally:
             await browser.close()
+    out.update(await _server_side(bs, server, urls, tiles, timeout))
     out["errors_seen"] = len(errors)
     if errors:
         print(f"[bench] {len(errors)} page loads showed an error and were retried; first: "
@@ -207,6 +216,37 @@ async def _concurrent(bs: Any, browser: Any, url: str, target: list,
     finally:
         for c in contexts:
             await c.close()
+
+
+async def _server_side(bs: Any, server: Any, urls: dict[str, str], tiles: int,
+                       timeout: float) -> dict[str, float]:
+    """The server's time per session without browsers (see the module's docstring)."""
+    out: dict[str, float] = {}
+    paths = {name: url[len(server.url("")):] for name, url in urls.items()}
+    for name, path in paths.items():
+        times = [_checked(await bs.open_session(server, path, timeout), name, tiles)
+                 for _ in range(WARM_LOADS)]
+        out[f"{name}_server_s"] = round(statistics.median(times), 3)
+    times = []
+    for _ in range(SERVER_ROUNDS):
+        sessions = await bs.open_sessions(server, paths["scorecard"], CONCURRENT, timeout)
+        times += [_checked(s, "scorecard", tiles) for s in sessions]
+    out["concurrent16_server_median_s"] = round(statistics.median(times), 3)
+    out["concurrent16_server_p95_s"] = round(_p95(times), 3)
+    return out
+
+
+def _checked(session: dict, name: str, tiles: int) -> float:
+    """A browserless session's seconds, once it is known to have drawn the whole page."""
+    problem = ("an error: " + "; ".join(session["errors"]) if session["errors"] else
+               f"script status {session['status']}" if session["status"] else None)
+    if name == "scorecard" and session["elements"].get("metric", 0) != tiles:
+        problem = problem or f"{session['elements'].get('metric', 0)} of {tiles} KPI tiles"
+    if name == "quarterly" and not session["elements"].get("dataframe"):
+        problem = problem or "no review table"
+    if problem:
+        raise BenchError(f"{name} (session without a browser): {problem}")
+    return session["seconds"]
 
 
 def _script_seconds(log: list) -> float | None:

@@ -19,7 +19,7 @@ _ROOT = str(Path(__file__).resolve().parent.parent)
 if _ROOT not in sys.path:  # `streamlit run dashboard/app.py` puts only dashboard/ on the path
     sys.path.insert(0, _ROOT)
 
-from dashboard import components, data, filters, warmup  # noqa: E402
+from dashboard import components, data, filters, process, warmup  # noqa: E402
 from metrics.catalog import CatalogError  # noqa: E402
 from metrics.config import ConfigError  # noqa: E402
 from metrics.notes import NoteError  # noqa: E402
@@ -91,8 +91,9 @@ def main() -> None:
     if scope is None and (page.url_path or "scorecard") not in WITHOUT_DATA:
         st.title(page.title)
         components.empty_state(status)
-        return
-    _run(page)
+    else:
+        _run(page)
+    process.freeze_startup()  # later runs' garbage collections skip what is loaded now
 
 
 main()

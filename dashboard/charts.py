@@ -9,6 +9,7 @@ colours come from ``theme`` so the charts read in light and dark mode alike.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Mapping, Sequence
 
@@ -299,9 +300,15 @@ def latency(df: pd.DataFrame, title: str) -> go.Figure:
 
 
 def status_counts(counts: Mapping[str, int], title: str = "") -> go.Figure:
-    """A horizontal stacked bar of KPIs per status, each segment worded."""
+    """A horizontal stacked bar of KPIs per status, each segment worded. Built once per
+    distinct counts (every scorecard run draws it): the figure is shared, never modify it."""
+    return _status_counts(tuple(counts.items()), title)
+
+
+@functools.lru_cache(maxsize=64)
+def _status_counts(counts: tuple[tuple[str, int], ...], title: str) -> go.Figure:
     fig = go.Figure()
-    for status, n in counts.items():
+    for status, n in counts:
         if not n:
             continue
         fig.add_trace(go.Bar(y=[""], x=[n], orientation="h", name=theme.status_text(status),

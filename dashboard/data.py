@@ -33,7 +33,9 @@ from metrics.store import StoreError, db_path_from_env, snapshot_path
 # bounds how old "now"-relative flags (stale data) get. It is long so that the figures the
 # warm-up computed after an ingest are still there when someone opens a link hours later.
 TTL = 6 * 3600  # seconds
-CACHE = dict(ttl=TTL, max_entries=256, show_spinner=False)
+# "background": once an entry's TTL is over, callers still get it (for one more TTL) while
+# one thread recomputes it, so nobody waits for an engine run because a clock ran out.
+CACHE = dict(ttl=TTL, max_entries=256, show_spinner=False, refresh_mode="background")
 
 
 # --- keys ------------------------------------------------------------------------------
@@ -77,7 +79,7 @@ def _team(team: str | None) -> str | None:
 
 # --- the store -------------------------------------------------------------------------
 
-@st.cache_data(ttl=60, max_entries=16, show_spinner=False)
+@st.cache_data(ttl=60, max_entries=16, show_spinner=False, refresh_mode="background")
 def _status(db: str, snap: float) -> dict[str, Any]:
     path = Path(db)
     try:
@@ -172,6 +174,24 @@ def kpi_series(end: str, n: int = 8, kpi_ids: list[str] | None = None,
     """Per KPI and period: value, sample_size, status, target, stretch, change."""
     ids = tuple(kpi_ids) if kpi_ids else None
     return _kpi_series(*_key(), end, n, ids, _team(team), _tier(tier), grain)
+
+
+@st.cache_data(**CACHE)
+def _kpi_tiles(db: str, snap: float, cfg: str, cfg_t: float, period: str, team: str | None,
+               tier: int | None, grain: str | None) -> dict[str, dict[str, Any]]:
+    from dashboard import views  # views imports this module
+
+    report = _kpi_report(db, snap, cfg, cfg_t, period, team, tier)
+    series = _kpi_series(db, snap, cfg, cfg_t, period, 8, None, team, tier, grain)
+    return views.tiles(report, series)
+
+
+def kpi_tiles(period: str, team: str | None = None, tier: str | int | None = None,
+              grain: str | None = None) -> dict[str, dict[str, Any]]:
+    """The scorecard's tiles (``views.tiles`` over the period's report and its 8-period
+    series of every KPI), cached as plain lists: a scorecard run reads a small dict
+    instead of unpickling the series frame and filtering it per KPI."""
+    return _kpi_tiles(*_key(), period, _team(team), _tier(tier), grain)
 
 
 def series_by_team(end: str, kpi_id: str, team_names: list[str], n: int = 8,

@@ -24,7 +24,7 @@ import threading
 import time
 from datetime import UTC, datetime
 
-from dashboard import data, filters
+from dashboard import data, filters, process
 from metrics.periods import parse_period, quarter_of
 
 log = logging.getLogger("mlkpi.dashboard.warmup")
@@ -85,6 +85,7 @@ def _run(stamp: tuple) -> None:
     started = time.perf_counter()
     try:
         warm(stamp)
+        process.freeze_startup("warm-up")
         log.info("warmed the default views of %s in %.1f s", stamp[0],
                  time.perf_counter() - started)
     except _Stale:
@@ -118,6 +119,7 @@ def _steps():
     # scorecard (`/`), then quarterly review (`/quarterly`): whole organisation
     yield lambda: data.kpi_report(default, None, None)
     yield lambda: data.kpi_series(default, 8, None, None, None, grain=period.grain)
+    yield lambda: data.kpi_tiles(default, None, None, grain=period.grain)
     quarter = quarter_of(period).label
     yield lambda: data.kpi_report(quarter, None, None)
     yield lambda: data.kpi_series(quarter, 8, None, None, None, grain="quarter")

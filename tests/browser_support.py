@@ -8,6 +8,8 @@
 * ``launch_chromium(playwright)``: Debian's ``/usr/bin/chromium`` (never ``playwright install``).
 * ``wait_rendered(page, …)``: the script has finished (``stApp`` script state ``notRunning``),
   the status widget is gone, and the expected charts/selectors are present.
+* ``open_sessions(server, path, n)`` (``sessions`` from sync code): n sessions over
+  Streamlit's websocket protocol, without a browser.
 * ``problems(page)``: exception elements, ``st.error`` notices, a "Traceback" text.
 
 The pytest fixtures at the end (``pytest_plugins = ["browser_support"]`` in a test module)
@@ -212,6 +214,73 @@ def _vm_hwm_kb(pid: int) -> int:
         if line.startswith("VmHWM:"):
             return int(line.split()[1])
     raise RuntimeError(f"no VmHWM in /proc/{pid}/status")
+
+
+# --- sessions without a browser ----------------------------------------------------------
+
+async def open_session(server: DashboardServer, path: str = "/",
+                       timeout: float = 180.0) -> dict[str, Any]:
+    """Open one dashboard session the way the browser's Streamlit client does, without a
+    browser: a websocket on ``/_stcore/stream``, one "rerun script" request for ``path``
+    (``/quarterly?period=2026Q4``), then read the server's messages until "script
+    finished". Returns ``seconds`` (from opening the socket to "script finished": what
+    this person waits for the server, the browser's drawing excluded), ``status`` (0 =
+    finished successfully), ``elements`` ({'metric': 21, …}) and ``errors`` (exception
+    and st.error texts). The server does exactly what it does for a browser."""
+    import asyncio
+
+    import websockets
+    from streamlit.proto.BackMsg_pb2 import BackMsg
+    from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+
+    page, _, query = path.partition("?")
+    back = BackMsg()
+    back.rerun_script.query_string = query
+    back.rerun_script.page_name = page.strip("/")
+    elements: dict[str, int] = {}
+    errors: list[str] = []
+    url = f"ws://{server.address}:{server.port}/_stcore/stream"
+    start = time.perf_counter()
+    async with asyncio.timeout(timeout), websockets.connect(
+            url, subprotocols=["streamlit"], max_size=None, open_timeout=timeout) as ws:
+        await ws.send(back.SerializeToString())
+        while True:
+            msg = ForwardMsg()
+            msg.ParseFromString(await ws.recv())
+            kind = msg.WhichOneof("type")
+            if kind == "delta" and msg.delta.WhichOneof("type") == "new_element":
+                element = msg.delta.new_element
+                name = element.WhichOneof("type")
+                elements[name] = elements.get(name, 0) + 1
+                if name == "exception":
+                    errors.append(_short(f"{element.exception.type}: "
+                                         f"{element.exception.message}"))
+                elif name == "alert" and element.alert.format == 1:  # Alert.ERROR
+                    errors.append(_short(element.alert.body))
+            elif kind == "script_finished":
+                return {"seconds": time.perf_counter() - start,
+                        "status": int(msg.script_finished), "elements": elements,
+                        "errors": errors}
+
+
+async def open_sessions(server: DashboardServer, path: str, n: int,
+                        timeout: float = 180.0) -> list[dict[str, Any]]:
+    """``n`` sessions opening ``path`` at the same moment (``open_session`` each)."""
+    import asyncio
+
+    return list(await asyncio.gather(*(open_session(server, path, timeout)
+                                       for _ in range(n))))
+
+
+def sessions(server: DashboardServer, path: str, n: int,
+             timeout: float = 180.0) -> list[dict[str, Any]]:
+    """``open_sessions`` from synchronous code, in a thread of its own (Playwright's sync
+    API keeps an event loop running in the test's thread)."""
+    import asyncio
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, open_sessions(server, path, n, timeout)).result()
 
 
 # --- the browser -------------------------------------------------------------------------

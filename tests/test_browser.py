@@ -9,6 +9,8 @@ One Streamlit server per session, started like ``mlkpi serve`` (its private
   match the engine;
 * changing a filter writes the URL, and sidebar navigation keeps the scope;
 * bad values in a link give a notice and the default view;
+* sessions opened without a browser (Streamlit's websocket protocol, as the benchmark
+  times the server) get the whole scorecard;
 * ``MLKPI_UPDATE_DOCS=1`` copies the scorecard and SLO screenshots to ``docs/``.
 
     python -m pytest tests/test_browser.py -q
@@ -35,6 +37,7 @@ from browser_support import (
     choose,
     full_page_screenshot,
     problems,
+    sessions,
     sidebar_select_value,
     wait_rendered,
     warnings_on,
@@ -337,3 +340,17 @@ def test_update_readme_screenshots(dashboard, tab):
             full_page_screenshot(page, shot)
         shutil.copyfile(shot, DOCS / target)
         assert (DOCS / target).stat().st_size > 10_000
+
+
+def test_sessions_without_browser_get_the_whole_scorecard(dashboard):
+    """The benchmark's server-side figure counts only sessions that drew every tile."""
+    from metrics.catalog import load_catalog
+
+    for session in sessions(dashboard, "/", 4, timeout=120):
+        assert session["status"] == 0 and not session["errors"], session
+        assert session["elements"].get("metric") == len(load_catalog()), session
+        assert session["elements"].get("plotly_chart") == 1, session
+        assert session["seconds"] > 0
+    quarterly = sessions(dashboard, f"/quarterly?period={PERIOD}", 1)[0]
+    assert quarterly["status"] == 0 and not quarterly["errors"], quarterly
+    assert quarterly["elements"].get("dataframe"), quarterly

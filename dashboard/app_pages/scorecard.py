@@ -7,8 +7,7 @@ from metrics.catalog import FAMILY_NAMES
 
 scope = filters.current()
 report = data.kpi_report(scope.period, scope.team, scope.tier)
-series = data.kpi_series(scope.period, 8, None, scope.team, scope.tier, grain=scope.grain)
-tiles = views.tiles(report, series)
+tiles = data.kpi_tiles(scope.period, scope.team, scope.tier, grain=scope.grain)
 counts = views.status_counts(report)
 catalog = data.catalog()
 
