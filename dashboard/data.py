@@ -29,6 +29,13 @@ from metrics.config import OrgConfig, config_path_from_env, load_config, resolve
 from metrics.periods import parse_period
 from metrics.store import StoreError, db_path_from_env, snapshot_path
 
+# The server is one long-lived process for every session: cap the memory of its DuckDB
+# read connections (metrics.store.connect_read reads $MLKPI_READ_MEMORY; DuckDB's own
+# default is 80 % of RAM, and at 263M SLI rows its buffer pool took the server to 1.7 GB).
+# The engines stream their scans, so the cap costs no speed; an operator may set another.
+READ_MEMORY = "512MB"
+os.environ.setdefault("MLKPI_READ_MEMORY", READ_MEMORY)
+
 # A new ingest shows at once anyway (the snapshot mtime is in the key), so the TTL only
 # bounds how old "now"-relative flags (stale data) get. It is long so that the figures the
 # warm-up computed after an ingest are still there when someone opens a link hours later.
@@ -192,6 +199,26 @@ def kpi_tiles(period: str, team: str | None = None, tier: str | int | None = Non
     series of every KPI), cached as plain lists: a scorecard run reads a small dict
     instead of unpickling the series frame and filtering it per KPI."""
     return _kpi_tiles(*_key(), period, _team(team), _tier(tier), grain)
+
+
+@st.cache_data(**CACHE)
+def _review_table(db: str, snap: float, cfg: str, cfg_t: float, quarter: str,
+                  team: str | None, tier: int | None) -> pd.DataFrame:
+    from dashboard import report  # display code; imported here to keep this module's head light
+
+    q = parse_period(quarter)
+    return report.review_table(_kpi_report(db, snap, cfg, cfg_t, quarter, team, tier),
+                               _kpi_series(db, snap, cfg, cfg_t, quarter, 8, None, team, tier,
+                                           "quarter"),
+                               q.shift(-1).label, q.shift(-4).label)
+
+
+def review_table(quarter: str, team: str | None = None,
+                 tier: str | int | None = None) -> pd.DataFrame:
+    """The quarterly review's table (``report.review_table`` of the quarter's report and
+    its 8-quarter series against the last quarter and the same quarter a year before),
+    cached: building it filters the series once per KPI (~50 ms per run)."""
+    return _review_table(*_key(), quarter, _team(team), _tier(tier))
 
 
 def series_by_team(end: str, kpi_id: str, team_names: list[str], n: int = 8,

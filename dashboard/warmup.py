@@ -123,6 +123,7 @@ def _steps():
     quarter = quarter_of(period).label
     yield lambda: data.kpi_report(quarter, None, None)
     yield lambda: data.kpi_series(quarter, 8, None, None, None, grain="quarter")
+    yield lambda: data.review_table(quarter, None, None)
     # SLO burn (`/slo`): the report, then the charts of the endpoint shown first
     slo = data.slo_report(None, None)
     if slo["endpoints"]:

@@ -20,6 +20,7 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import os
+import re
 import shutil
 import time
 from collections.abc import Iterator
@@ -144,6 +145,10 @@ def connect_read(db: Path) -> duckdb.DuckDBPyConnection:
     DuckDB keeps one database instance per file in a process: the first connection
     sets the session options globally (UTC, no Python replacement scans) and locks
     the configuration; every later connection to that instance finds them set.
+
+    ``$MLKPI_READ_MEMORY`` (e.g. ``1GB``; the dashboard sets it, the CLI does not) caps
+    the instance's memory: DuckDB's default is 80 % of RAM, and a long-lived server
+    whose sessions scan a large store keeps what it read in its buffer pool.
     """
     snap = snapshot_path(db)
     if not snap.exists():
@@ -162,7 +167,7 @@ def connect_read(db: Path) -> duckdb.DuckDBPyConnection:
             time.sleep(0.05 * (attempt + 1))
             continue
         try:
-            _harden(con)
+            _harden(con, _read_settings())
         except BaseException:
             con.close()
             raise
@@ -173,11 +178,21 @@ def connect_read(db: Path) -> duckdb.DuckDBPyConnection:
 READ_SETTINGS = {"TimeZone": "UTC", "python_enable_replacements": "false"}
 
 
-def _harden(con: duckdb.DuckDBPyConnection) -> None:
+def _read_settings() -> dict[str, str]:
+    """READ_SETTINGS, plus memory_limit from ``$MLKPI_READ_MEMORY`` ('1GB', '512MB')."""
+    limit = os.environ.get("MLKPI_READ_MEMORY", "").strip()
+    if not limit:
+        return READ_SETTINGS
+    if not re.fullmatch(r"\d+(\.\d+)?\s*[KMGT]i?B", limit, re.I):
+        raise StoreError(f"MLKPI_READ_MEMORY={limit!r} is not a size like '1GB' or '512MB'.")
+    return {**READ_SETTINGS, "memory_limit": limit}
+
+
+def _harden(con: duckdb.DuckDBPyConnection, settings: dict[str, str] = READ_SETTINGS) -> None:
     """Set the read options globally and lock them, unless this instance already is."""
     if not _locked(con):
         try:
-            for name, value in READ_SETTINGS.items():
+            for name, value in settings.items():
                 con.execute(f"SET GLOBAL {name} = '{value}'")
             con.execute("SET lock_configuration = true")
         except duckdb.InvalidInputException:

@@ -17,8 +17,7 @@ if quarter.label != scope.period:
 
 kpis_report = data.kpi_report(q, scope.team, scope.tier)
 quarters = data.kpi_series(q, 8, None, scope.team, scope.tier, grain="quarter")
-table = report.review_table(kpis_report, quarters, quarter.shift(-1).label,
-                            quarter.shift(-4).label)
+table = data.review_table(q, scope.team, scope.tier)
 components.scope_caption(scope, kpis_report)
 changed = int(table["_changed"].sum())
 st.markdown(f"**{changed}** KPI{'s' if changed != 1 else ''} changed status since "
