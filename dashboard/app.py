@@ -74,6 +74,7 @@ def _run(page) -> None:
 
 def main() -> None:
     st.set_page_config(page_title="mlkpi", page_icon=":material/insights:", layout="wide")
+    data.cap_read_memory()  # before the first read connection of this process
     page = st.navigation(_pages())
     warmup.maybe_start()  # a new snapshot: fill the caches of the default views in the back
     try:

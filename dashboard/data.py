@@ -34,7 +34,12 @@ from metrics.store import StoreError, db_path_from_env, snapshot_path
 # default is 80 % of RAM, and at 263M SLI rows its buffer pool took the server to 1.7 GB).
 # The engines stream their scans, so the cap costs no speed; an operator may set another.
 READ_MEMORY = "512MB"
-os.environ.setdefault("MLKPI_READ_MEMORY", READ_MEMORY)
+
+
+def cap_read_memory() -> None:
+    """Set $MLKPI_READ_MEMORY to READ_MEMORY unless the operator set it; the server's
+    entrypoint calls this before anything reads the store."""
+    os.environ.setdefault("MLKPI_READ_MEMORY", READ_MEMORY)
 
 # A new ingest shows at once anyway (the snapshot mtime is in the key), so the TTL only
 # bounds how old "now"-relative flags (stale data) get. It is long so that the figures the

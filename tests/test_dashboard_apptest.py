@@ -5,11 +5,14 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
+import sys
 import threading
 import warnings
 from datetime import UTC, datetime
 from pathlib import Path
 
+import pandas as pd
 import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
@@ -64,6 +67,7 @@ def _fresh(monkeypatch: pytest.MonkeyPatch, tmp_path: Path):
     st.cache_data.clear()
     monkeypatch.setenv("MLKPI_WARMUP", "0")  # pages compute cold; the warm-up is tested below
     monkeypatch.delenv("MLKPI_CONFIG", raising=False)
+    monkeypatch.delenv("MLKPI_READ_MEMORY", raising=False)  # app.py sets it: undone after
     monkeypatch.setenv("MLKPI_NOTES", str(tmp_path / "notes.sqlite"))
     yield
     st.cache_data.clear()
@@ -294,3 +298,51 @@ def test_a_failing_warmup_never_breaks_anything(monkeypatch, tmp_path: Path) -> 
     thread = warmup.maybe_start()
     thread.join(5)
     assert not thread.is_alive() and warmup._state["running"] is False
+
+
+def test_tiles_take_each_kpis_periods_in_order_and_skip_missing_values() -> None:
+    from dashboard import views
+
+    series = pd.DataFrame({
+        "kpi": ["a", "b", "a", "a", "b"],
+        "period": ["2026Q3", "2026Q3", "2026Q1", "2026Q2", "2026Q2"],
+        "period_start": pd.to_datetime(["2026-07-01", "2026-07-01", "2026-01-01",
+                                        "2026-04-01", "2026-04-01"]),
+        "value": [3.0, 7.0, 1.0, float("nan"), 5.0]})
+    report = {"kpis": [{"id": "a", "value": 3.0}, {"id": "b", "value": 7.0},
+                       {"id": "c", "value": None}]}
+    assert views.tiles(report, series) == {
+        "a": {"spark": [1.0, 3.0], "delta": None, "previous": "2026Q2"},  # Q2 is missing
+        "b": {"spark": [5.0, 7.0], "delta": 2.0, "previous": "2026Q2"},
+        "c": {"spark": [], "delta": None, "previous": None}}
+
+
+def test_dashboard_caps_the_memory_of_its_duckdb_read_connections(sample_db) -> None:
+    """app.py sets $MLKPI_READ_MEMORY (data.cap_read_memory); connect_read applies it (a
+    fresh process: the first connection of a process configures DuckDB's instance)."""
+    code = ("import dashboard.data, sys; from pathlib import Path; "
+            "dashboard.data.cap_read_memory(); "
+            "from metrics.store import connect_read; "
+            "con = connect_read(Path(sys.argv[1])); "
+            "print(con.execute(\"SELECT current_setting('memory_limit')\").fetchall()[0][0])")
+    env = {k: v for k, v in os.environ.items() if k != "MLKPI_READ_MEMORY"}
+    out = subprocess.run([sys.executable, "-c", code, str(sample_db)], env=env,
+                         cwd=Path(APP).parent.parent, capture_output=True, text=True,
+                         check=True).stdout.strip()
+    assert out == "488.2 MiB", out  # 512MB (DuckDB prints MiB)
+    bad = subprocess.run([sys.executable, "-c", code, str(sample_db)],
+                         env={**env, "MLKPI_READ_MEMORY": "1GB'; SELECT 1; --"},
+                         cwd=Path(APP).parent.parent, capture_output=True, text=True)
+    assert bad.returncode != 0 and "is not a size like" in bad.stderr
+
+
+def test_the_first_run_freezes_what_is_loaded_so_later_collections_skip_it(
+        sample_db, monkeypatch) -> None:
+    import gc
+
+    from dashboard import process
+
+    monkeypatch.setattr(process, "_frozen", set())
+    assert_clean(run(sample_db, "scorecard", monkeypatch))
+    assert "first run" in process._frozen and gc.get_freeze_count() > 0
+    assert process.freeze_startup() is False  # once per process
