@@ -169,7 +169,7 @@ def main(argv: list[str] | None = None) -> int:
     except BrokenPipeError:  # `mlkpi kpis | head`: the reader left, that is fine
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
-    except commands.KNOWN_ERRORS as exc:
+    except commands.known_errors() as exc:
         print(f"mlkpi: {_sentence(exc)}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except KeyboardInterrupt:

@@ -15,11 +15,18 @@ import duckdb
 from metrics import formatting, progress
 from metrics.cli import print_json
 from metrics.config import ConfigError, config_path_from_env, load_config
-from metrics.ingest import IngestError, ingest
 from metrics.periods import PeriodError, parse_period
 from metrics.store import StoreError, db_path_from_env
 
-KNOWN_ERRORS = (IngestError, StoreError, ConfigError, PeriodError, duckdb.Error, OSError)
+
+def known_errors() -> tuple[type[Exception], ...]:
+    """The errors said in one sentence. IngestError only once metrics.ingest is loaded
+    (nothing else raises it): `mlkpi kpis` never imports the ingest path and pyarrow."""
+    errors: list[type[Exception]] = [StoreError, ConfigError, PeriodError, duckdb.Error,
+                                     OSError]
+    if "metrics.ingest" in sys.modules:
+        errors.append(sys.modules["metrics.ingest"].IngestError)
+    return tuple(errors)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -36,6 +43,8 @@ def _config(args: argparse.Namespace):
 
 
 def _ingest(args: argparse.Namespace, db: Path) -> int:
+    from metrics.ingest import ingest
+
     say = progress.stage_reporter(sum(_size(f) for f in args.files))
     result = ingest(db, args.kind, args.files, assume_tz=args.assume_timezone,
                     strict=args.strict, progress=say)
@@ -90,9 +99,11 @@ def _slo(args: argparse.Namespace, db: Path) -> int:
 
 def _warn_unknown_team(db: Path, team: str | None) -> None:
     """A filter on a team no event mentions is allowed (it shows no data) but said."""
+    if team is None:
+        return
     from metrics.health import team_names
 
-    if team is not None and team not in (known := team_names(db)):
+    if team not in (known := team_names(db)):
         shown = ", ".join(known[:12]) or "none yet"
         print(f"mlkpi: warning: no event mentions team '{team}'; known teams: {shown}.",
               file=sys.stderr)

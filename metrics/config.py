@@ -326,7 +326,7 @@ def resolve_target(kpi: KPI, period: Period, config: OrgConfig) -> ResolvedTarge
         from_period=change.from_period.label if change else None)
 
 
-def slo_objective(endpoint: str, tier: int, config: OrgConfig) -> Objective:
+def slo_objective(endpoint: str | None, tier: int, config: OrgConfig) -> Objective:
     """The endpoint's objectives: slo.md's tier defaults, then slo.tier.N, then
     slo.endpoint."name". Tier 1 with no config: Objective(99.9, 300.0, 30, 'default')."""
     if tier not in SLO_DEFAULTS:

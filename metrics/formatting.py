@@ -5,8 +5,10 @@ from __future__ import annotations
 import csv
 import io
 import math
+from typing import TYPE_CHECKING
 
-from metrics.ingest import IngestResult
+if TYPE_CHECKING:
+    from metrics.ingest import IngestResult
 
 STATUS_WORDS = {"ahead": "ahead ▲", "on_track": "on track ✓", "off_track": "OFF TRACK ✗",
                 "no_data": "no data –", "no_baseline": "no baseline ○"}

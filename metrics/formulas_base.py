@@ -1,8 +1,8 @@
 """The building blocks of KPI formulas (spec: kpis.md, "Conventions").
 
-A formula is written once, over *many* periods of one grain: the periods are an ibis
-memtable of bounds, joined to the events on the KPI's anchor (half-open, UTC), so that
-one query answers a whole trend. ``rows(ctx, periods)`` gives the qualifying events, each
+A formula is written once, over *many* periods of one grain: the events are filtered on
+the KPI's anchor by the periods' bounds (half-open, UTC) and labelled with their period,
+so that one query answers a whole trend. ``rows(ctx, periods)`` gives the qualifying events, each
 with its ``period`` label; ``measures(rows, ctx)`` reduces them per period to
 ``value`` and ``sample_size``. Formulas sharing a ``rows`` function (the two SLI KPIs,
 the three inventory KPIs ...) are answered by one aggregate.
@@ -13,61 +13,19 @@ Only the portable ibis subset is used (no SQL strings, no pandas for KPI logic).
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
-from pathlib import Path
 
 import ibis
 import ibis.expr.types as ir
-from ibis.backends.duckdb import Backend
 
-from metrics.catalog import Catalog
-from metrics.config import OrgConfig
+from metrics.context import Ctx, Scope
 from metrics.events import KINDS
 from metrics.periods import Period, PeriodError, quarter_of, scale_to_quarter
-from metrics.store import snapshot_path
+
+__all__ = ["Ctx", "Formula", "Scope"]  # Ctx and Scope live in metrics.context
 
 SECONDS = {"minutes": 60.0, "hours": 3600.0, "days": 86400.0}
-
-
-@dataclass(frozen=True)
-class Scope:
-    """Scope(team=None, tier=None) is the whole org; Scope("search", 1) search's tier 1."""
-
-    team: str | None = None
-    tier: int | None = None
-
-
-@dataclass
-class Ctx:
-    """What a formula may read: the backend, the scope, the catalog (params), the config."""
-
-    backend: Backend
-    scope: Scope
-    catalog: Catalog
-    config: OrgConfig
-    db: Path | None = None
-    memo: dict = field(default_factory=dict)
-
-    def snapshot_key(self) -> tuple | None:
-        """Identity of the read snapshot (path, inode, mtime, size): a published snapshot is
-        replaced, never changed, so a new key means new data. None when unknown."""
-        if self.db is None:
-            return None
-        try:
-            stat = snapshot_path(Path(self.db)).stat()
-        except OSError:
-            return None
-        return (str(self.db), stat.st_ino, stat.st_mtime_ns, stat.st_size)
-
-    def table(self, kind: str) -> ir.Table:
-        """The kind's table, its schema read once per context."""
-        if kind not in self.memo:
-            self.memo[kind] = self.backend.table(kind)
-        return self.memo[kind]
-
-    def param(self, kpi_id: str, name: str, default: float) -> float:
-        return float(self.catalog[kpi_id].params.get(name, default))
 
 
 Rows = Callable[[Ctx, Sequence[Period]], ir.Table]

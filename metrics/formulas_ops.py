@@ -4,12 +4,12 @@ cost (formulas of kpis.md and slo.md)."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
 
 import ibis
 import ibis.expr.types as ir
 
 from metrics.config import slo_objective
+from metrics.events import TIERS
 from metrics.formulas_base import Ctx, Formula, in_periods, latest_per, scoped, seconds, share
 from metrics.periods import Period
 
@@ -39,69 +39,67 @@ def _ttm(rows: ir.Table, ctx: Ctx) -> dict[str, ir.Value]:
 
 # -- inference_sli: inference_availability, inference_latency_slo (one aggregate) -----------
 
-def endpoint_objectives(ctx: Ctx, since: datetime) -> ir.Table:
-    """(endpoint, slo_tier, objective_p95_ms) for every endpoint with a window at or after
-    `since`: config.slo_objective for the tier of its most recent SLI row (slo.md)."""
-    tiers = latest_tiers(ctx, since)
-    return ibis.memtable(
-        {"o_endpoint": list(tiers), "slo_tier": list(tiers.values()),
-         "objective_p95_ms": [_objective(ctx, e, t) for e, t in tiers.items()]},
-        schema={"o_endpoint": "string", "slo_tier": "int64", "objective_p95_ms": "float64"})
-
-
-def _objective(ctx: Ctx, endpoint: str, tier: int) -> float:
-    return float(slo_objective(endpoint, tier, ctx.config).latency_p95_ms)
-
-
-def latest_tiers(ctx: Ctx, since: datetime) -> dict[str, int]:
-    """endpoint -> tier of its most recent SLI row overall, for endpoints with a row at or
-    after `since`. Such an endpoint's most recent row is at or after `since` too, so only
-    those rows are read (a period's query never scans older history for this).
-    Cached per published snapshot: a snapshot never changes once written."""
-    key = (ctx.snapshot_key(), since)
-    if key[0] is not None and key in _TIER_CACHE:
-        return _TIER_CACHE[key]
+def latest_tiers(ctx: Ctx, since: ir.TimestampValue) -> ir.Table:
+    """(o_endpoint, slo_tier): the tier of each endpoint's most recent SLI row overall, for
+    endpoints with a row at or after `since`. Such an endpoint's most recent row is at or
+    after `since` too, so only those rows are read (a period's query never scans older
+    history for this); the join on (endpoint, its newest window_start) lets DuckDB prune
+    the probe scan to the newest rows."""
     sli = ctx.table("inference_sli")
-    since_lit = ibis.literal(since, type="timestamp('UTC')")
-    last = sli.filter(sli.window_start >= since_lit)
-    last = last.group_by("endpoint").aggregate(last_start=last.window_start.max())
-    rows = sli.filter(sli.window_start >= since_lit, sli.endpoint.notnull())
-    found = rows.join(last, [rows.endpoint == last.endpoint,
-                             rows.window_start == last.last_start]).select("endpoint", "tier")
-    tiers = {r["endpoint"]: int(r["tier"])
-             for r in ctx.backend.to_pyarrow(found).to_pylist()}
-    if key[0] is not None:
-        if len(_TIER_CACHE) >= 64:
-            _TIER_CACHE.pop(next(iter(_TIER_CACHE)))
-        _TIER_CACHE[key] = tiers
-    return tiers
+    rows = sli.filter(sli.window_start >= since, sli.endpoint.notnull())
+    last = rows.group_by("endpoint").aggregate(last_start=rows.window_start.max())
+    # joined to the whole table, not to `rows`: a self-join of `rows` would become a CTE
+    # that DuckDB materialises (15M rows for a quarter of 30M)
+    return sli.join(last, [sli.endpoint == last.endpoint, sli.window_start == last.last_start]
+                    ).select(o_endpoint=sli.endpoint, slo_tier=sli.tier)
 
 
-_TIER_CACHE: dict[tuple, dict[str, int]] = {}
+def objective_p95(ctx: Ctx, endpoint: ir.StringValue, tier: ir.IntegerValue
+                  ) -> tuple[ir.FloatingValue, list[float]]:
+    """The p95 objective of slo.md for an endpoint of a tier, as one CASE over the config
+    (endpoint overrides first, then tiers), and every value it can take, ascending.
+    Tier 1, no config: 300.0; an endpoint override of 250 ms on tier 1: 250.0."""
+    cases, limits = [], set()
+    for name in sorted(ctx.config.slo_endpoints):
+        for tier_value in TIERS:
+            value = _objective(ctx, name, tier_value)
+            cases.append(((endpoint == name) & (tier == tier_value), value))
+            limits.add(value)
+    for tier_value in TIERS:
+        value = _objective(ctx, None, tier_value)
+        cases.append((tier == tier_value, value))
+        limits.add(value)
+    return ibis.cases(*cases, else_=ibis.null("float64")).cast("float64"), sorted(limits)
+
+
+def _objective(ctx: Ctx, endpoint: str | None, tier: int) -> float:
+    """config.slo_objective's p95; endpoint None: no endpoint override applies."""
+    return float(slo_objective(endpoint, tier, ctx.config).latency_p95_ms)
 
 
 def windows(ctx: Ctx, periods: Sequence[Period]) -> ir.Table:
     """Per period and endpoint: SLI windows, Σrequests, Σerrors, the windows counted for
     latency (requests > 0 and a p95) and those meeting the endpoint's p95 objective.
 
-    The raw windows are reduced first, counting the windows under each distinct objective
-    (300, 500, 1000 ms by default); the endpoint's own count is then picked after a join of
-    a few hundred rows, not of millions.
+    The raw windows are reduced first, counting the windows under each objective the config
+    allows (300, 500, 1000 ms by default); the endpoint's own count is then picked after a
+    join of a few hundred rows, not of millions. The objective is that of the tier of the
+    endpoint's most recent SLI row (slo.md).
     """
     rows = in_periods(scoped(ctx, "inference_sli"), "window_start", periods)
-    since = min(p.start for p in periods)
-    limits = sorted({_objective(ctx, e, t) for e, t in latest_tiers(ctx, since).items()})
+    since = min(periods, key=lambda p: p.start).start
+    tiers = latest_tiers(ctx, ibis.literal(since, type="timestamp('UTC')"))
+    objective, limits = objective_p95(ctx, tiers.o_endpoint, tiers.slo_tier)
+    objectives = tiers.select("o_endpoint", objective_p95_ms=objective)
     timed = (rows.requests > 0) & rows.latency_p95_ms.notnull()
     under = {f"met_{i}": rows.count(where=timed & (rows.latency_p95_ms <= limit))
              for i, limit in enumerate(limits)}
     per = rows.group_by(["period", "p_days", "p_scale", "p_quarter", "endpoint"]).aggregate(
         windows=rows.count(), requests=rows.requests.sum(), errors=rows.errors.sum(),
         latency_windows=rows.count(where=timed), **under)
-    objectives = endpoint_objectives(ctx, since)
     per = per.left_join(objectives, per.endpoint == objectives.o_endpoint)
     picked = [(per.objective_p95_ms == limit, per[f"met_{i}"]) for i, limit in enumerate(limits)]
-    met = ibis.cases(*picked, else_=0) if picked else ibis.literal(0, type="int64")
-    return per.mutate(latency_met=met).drop("o_endpoint", *under)
+    return per.mutate(latency_met=ibis.cases(*picked, else_=0)).drop("o_endpoint", *under)
 
 
 def _availability(rows: ir.Table, ctx: Ctx) -> dict[str, ir.Value]:

@@ -14,11 +14,13 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 from pathlib import Path
-
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from metrics.events import KINDS
 from metrics.store import connect_read
+
+if TYPE_CHECKING:  # pandas only for the frames of the data-health page, not for the CLI
+    import pandas as pd
 
 QUARANTINE_COLUMNS = ["ingest_id", "ingested_at", "kind", "file", "line", "column", "reason",
                       "raw"]
@@ -40,6 +42,8 @@ def quarantine_rows(db: Path, limit: int = 500) -> pd.DataFrame:
         SELECT q.ingest_id, l.ingested_at, q.kind, q.file, q.line, q."column", q.reason, q.raw
         FROM quarantine q LEFT JOIN ingest_log l USING (ingest_id)
         ORDER BY q.ingest_id DESC, q.line LIMIT ?""", [int(limit)])
+    import pandas as pd
+
     return pd.DataFrame(rows, columns=QUARANTINE_COLUMNS)
 
 
@@ -47,6 +51,8 @@ def ingest_history(db: Path, limit: int = 50) -> pd.DataFrame:
     """The last `limit` ingests, newest first."""
     rows = _rows(db, f"SELECT {', '.join(INGEST_COLUMNS)} FROM ingest_log "
                      "ORDER BY ingest_id DESC LIMIT ?", [int(limit)])
+    import pandas as pd
+
     return pd.DataFrame(rows, columns=INGEST_COLUMNS)
 
 

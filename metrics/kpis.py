@@ -5,8 +5,9 @@
     kpi_events(db, "time_to_detect", parse_period("2026Q3")) # the incidents behind TTD
     data_freshness(db, now)                                  # rows, newest, stale per kind
 
-Each call opens one read backend, runs one query per formula group (all periods at once)
-and closes it.
+Each call opens one read connection, runs one query for all its KPIs and periods
+(compiled once per shape, see ``metrics.compiled``: ``mlkpi kpis`` does not import ibis
+or pandas) and closes it.
 """
 
 from __future__ import annotations
@@ -15,20 +16,23 @@ import contextlib
 from collections.abc import Iterator, Sequence
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import ibis
-import ibis.expr.datatypes as dt
-import pandas as pd
-from ibis.backends.duckdb import Backend
+import duckdb
 
 from metrics.catalog import KPI, Catalog, load_catalog
+from metrics.compiled import Query, fetch
 from metrics.config import OrgConfig, ResolvedTarget, resolve_target
+from metrics.context import Ctx, Scope
 from metrics.events import KINDS
-from metrics.formulas import FORMULAS, NO_DATA, Ctx, Result, Scope, compute
+from metrics.kpi_query import NO_DATA, Result, compute
 from metrics.periods import Period, grain_for_cadence, parse_period, period_containing
 from metrics.periods import periods_ending as _periods_ending
-from metrics.query import open_backend
+from metrics.store import connect_read
 from metrics.targets import evaluate
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 SERIES_COLUMNS = ["kpi", "period", "period_start", "period_end", "value", "sample_size",
                   "status", "target", "stretch", "change"]
@@ -40,17 +44,17 @@ _BOUND_COLUMNS = ("p_start", "p_end", "d_start", "d_end", "p_quarter", "p_days",
 
 
 @contextlib.contextmanager
-def _open(db: Path) -> Iterator[Backend]:
-    backend = open_backend(Path(db))
+def _open(db: Path) -> Iterator[duckdb.DuckDBPyConnection]:
+    con = connect_read(Path(db))
     try:
-        yield backend
+        yield con
     finally:
-        backend.disconnect()
+        con.close()
 
 
-def _ctx(db: Path, backend: Backend, team: str | None, tier: int | None,
+def _ctx(db: Path, con: duckdb.DuckDBPyConnection, team: str | None, tier: int | None,
          config: OrgConfig | None, catalog: Catalog) -> Ctx:
-    return Ctx(backend, Scope(team, tier), catalog, config or OrgConfig(), Path(db))
+    return Ctx(con, Scope(team, tier), catalog, config or OrgConfig(), Path(db))
 
 
 # -- kpi_report ----------------------------------------------------------------------------
@@ -63,10 +67,9 @@ def kpi_report(db: Path, period: Period, team: str | None = None, tier: int | No
     targets = {kpi_id: resolve_target(kpi, period, config) for kpi_id, kpi in catalog.items()}
     wanted = {kpi_id: [period, *_baseline_period(period, targets[kpi_id])]
               for kpi_id in catalog}
-    with _open(db) as backend:
-        ctx = _ctx(db, backend, team, tier, config, catalog)
-        results = compute(ctx, wanted)
-        kinds = _freshness(backend, datetime.now(UTC), catalog)
+    with _open(db) as con:
+        results = compute(_ctx(db, con, team, tier, config, catalog), wanted)
+        kinds = _freshness(con, datetime.now(UTC), catalog)
     kpis = []
     for kpi_id, kpi in catalog.items():
         target = targets[kpi_id]
@@ -132,8 +135,8 @@ def kpi_series(db: Path, end: Period, n: int = 8, kpi_ids: list[str] | None = No
         plan[kpi_id] = [(p, resolve_target(catalog[kpi_id], p, config)) for p in periods]
         wanted[kpi_id] = [*periods,
                           *(b for p, t in plan[kpi_id] for b in _baseline_period(p, t))]
-    with _open(db) as backend:
-        results = compute(_ctx(db, backend, team, tier, config, catalog), wanted)
+    with _open(db) as con:
+        results = compute(_ctx(db, con, team, tier, config, catalog), wanted)
     rows = []
     for kpi_id, periods in plan.items():
         for period, target in periods:
@@ -144,6 +147,8 @@ def kpi_series(db: Path, end: Period, n: int = 8, kpi_ids: list[str] | None = No
                          "sample_size": current.sample_size, "status": judged["status"],
                          "target": target.value, "stretch": target.stretch,
                          "change": judged["change"]})
+    import pandas as pd
+
     frame = pd.DataFrame(rows, columns=SERIES_COLUMNS)
     for column in ("value", "target", "stretch", "change"):
         frame[column] = frame[column].astype("float64")
@@ -168,15 +173,17 @@ def kpi_events(db: Path, kpi_id: str, period: Period, team: str | None = None,
     """The rows behind one KPI value: e.g. the incidents detected in the period with their
     `detect_minutes`, the production models of the latest snapshot with their flags, or
     the SLI windows aggregated per endpoint (requests, errors, availability)."""
+    from metrics.formulas import FORMULAS
+
     catalog = load_catalog()
     _check_ids([kpi_id], catalog)
     formula = FORMULAS[kpi_id]
-    with _open(db) as backend:
-        ctx = _ctx(db, backend, team, tier, config, catalog)
+    with _open(db) as con:
+        ctx = _ctx(db, con, team, tier, config, catalog)
         table = (formula.events(ctx, period) if formula.events
                  else formula.rows(ctx, [period]))
         table = table.drop(*[c for c in _BOUND_COLUMNS if c in table.columns])
-        frame = backend.to_pyarrow(table).to_pandas()
+        frame = ctx.backend.to_pyarrow(table).to_pandas()
     return frame
 
 
@@ -186,13 +193,14 @@ def data_freshness(db: Path, now: datetime) -> dict[str, dict]:
     """Per kind of events.md: {"rows", "newest" (ISO, Z), "stale"} as of `now` (kpis.md,
     "Frequency"): stale when empty, or when the newest event is older than two periods of
     the most frequent cadence among the KPIs the kind feeds."""
-    with _open(db) as backend:
-        return _freshness(backend, now, load_catalog())
+    with _open(db) as con:
+        return _freshness(con, now, load_catalog())
 
 
-def _freshness(backend: Backend, now: datetime, catalog: Catalog) -> dict[str, dict]:
-    parts = [_newest_query(backend, kind) for kind in KINDS]
-    found = {r["kind"]: r for r in backend.to_pyarrow(ibis.union(*parts)).to_pylist()}
+def _freshness(con: duckdb.DuckDBPyConnection, now: datetime,
+               catalog: Catalog) -> dict[str, dict]:
+    query = Query("freshness", (), {}, {}, lambda _: _newest_expression(con))
+    found = {r["kind"]: r for r in fetch(con, query)}
     limits = _stale_after(catalog)
     out = {}
     for kind in KINDS:
@@ -208,8 +216,21 @@ def _freshness(backend: Backend, now: datetime, catalog: Catalog) -> dict[str, d
     return out
 
 
-def _newest_query(backend: Backend, kind: str):
+def _newest_expression(con: duckdb.DuckDBPyConnection):
+    """Per kind, one row: kind, rows, newest timestamp, newest date, newest quarter."""
+    import ibis
+
+    from metrics.query import backend_for
+
+    backend = backend_for(con)
+    return ibis.union(*(_newest_query(backend, kind) for kind in KINDS))
+
+
+def _newest_query(backend, kind: str):
     """One row: kind, rows, newest timestamp, newest date, newest quarter label."""
+    import ibis
+    import ibis.expr.datatypes as dt
+
     table = backend.table(kind)
     ts = ibis.null().cast("timestamp('UTC')")
     day = ibis.null().cast("date")

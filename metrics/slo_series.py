@@ -148,9 +148,9 @@ def _session(db: Path, endpoint: str, at: datetime | None, config: OrgConfig | N
     The objective is None when the endpoint has no row in the longest window before at."""
     backend = open_backend(Path(db))
     try:
-        resolved = resolve_at(backend, at)
+        resolved = resolve_at(backend.con, at)
         found = [] if resolved is None else endpoint_objectives(
-            backend, resolved, config or OrgConfig(), endpoint=endpoint)
+            backend.con, resolved, config or OrgConfig(), endpoint=endpoint)
         yield backend, resolved, found[0]["objective"] if found else None
     finally:
         backend.disconnect()

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import csv
+import os
+import tempfile
 import warnings
 from collections.abc import Callable
 from pathlib import Path
@@ -12,6 +14,12 @@ import pytest
 from metrics.ingest import ingest
 
 warnings.filterwarnings("ignore", message=".*Pandas4Warning.*")
+
+# Compiled query templates (metrics.compiled) go to a folder of this test run, not the
+# user's cache, and a query whose values escape its parameters fails instead of quietly
+# running uncompiled. Subprocesses (the CLI, the dashboard server) inherit both.
+os.environ["MLKPI_CACHE_DIR"] = tempfile.mkdtemp(prefix="mlkpi-test-cache-")
+os.environ["MLKPI_STRICT_TEMPLATES"] = "1"
 
 StoreBuilder = Callable[..., Path]
 
