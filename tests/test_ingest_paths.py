@@ -132,3 +132,19 @@ def test_a_conflict_across_a_parquet_and_a_csv_file_of_one_batch(tmp_path):
     assert [(e["file"], e["line"]) for e in result.errors] == [(str(a), 1), (str(b), 2)]
     rows, *_ = _snapshot(db, result)
     assert [(r[0], r[3].minute, r[5]) for r in rows] == [("e0", 2, 10), ("e0", 3, 1)]
+
+
+def test_the_ascii_fast_lane_trims_exactly_like_trim():
+    """Values that skip ``trim`` (ASCII, no space at either end) must come out the same."""
+    import duckdb
+
+    from metrics.validate import _text
+
+    values = ["svc-1", " svc-1", "svc-1 ", "  ", "", "\tsvc", "svc\t", "\u00a0svc\u3000",
+              "é ", " é", "x\u2000", "a b", "\u202f", None]
+    con = duckdb.connect()
+    con.execute("CREATE TABLE t (v VARCHAR)")
+    con.executemany("INSERT INTO t VALUES (?)", [[v] for v in values])
+    got = con.execute(f"SELECT v, {_text('v', 'VARCHAR')}, NULLIF(trim(v), '') FROM t").fetchall()
+    assert [(v, fast) for v, fast, _ in got] == [(v, slow) for v, _, slow in got]
+    assert got[7][1] == "svc" and got[5][1] == "\tsvc"  # Unicode spaces go, a tab stays
