@@ -169,15 +169,11 @@ def _validate(con, kind: Kind, staged: list[Staged], tz: str | None,
     """
     con.execute("CREATE TEMP TABLE bad (_file INTEGER, _rec BIGINT, "
                 "_errors STRUCT(\"column\" VARCHAR, reason VARCHAR)[])")
+    columns = f"_file, _rec, {', '.join(q(c) for c in kind.names)}, _ok, _errors"
     parts = []
     for i, part in enumerate(staged):
-        source = f"(SELECT {i} AS _file, * FROM {part.table})"
-        query = validated_query(kind, part.present, tz, source)
         try:
-            if part.fmt == "parquet":
-                con.execute(f"CREATE TEMP VIEW typed_{i} AS {query}")
-            else:
-                part.rows = con.execute(f"CREATE TEMP TABLE typed_{i} AS {query}").fetchone()[0]
+            _typed(con, kind, part, i, tz, columns)
             con.execute(f"INSERT INTO bad SELECT _file, _rec, _errors FROM typed_{i} "
                         "WHERE NOT _ok")
         except duckdb.Error as exc:
@@ -186,9 +182,32 @@ def _validate(con, kind: Kind, staged: list[Staged], tz: str | None,
         if part.rows == 0:
             _file_failed(part, FileError(no_rows(part.file)), result)
             continue
-        parts.append(f"SELECT * FROM typed_{i}")
+        parts.append(f"SELECT {columns} FROM typed_{i}")
     if parts:
         con.execute(f"CREATE TEMP VIEW typed AS {' UNION ALL '.join(parts)}")
+
+
+def _typed(con, kind: Kind, part: Staged, i: int, tz: str | None, columns: str) -> None:
+    """``typed_{i}``: a view over Parquet; a table for text, parsed once.
+
+    A CSV is read unnumbered (in parallel) into a table that keeps file order, so
+    its ``rowid + 1`` is the record number that ``row_number()`` would have given.
+    """
+    numbered = part.fmt != "csv"
+    rows = part.table if numbered else f"{part.table}_rows"
+    rec = "" if numbered else "NULL::BIGINT AS _rec, "
+    query = validated_query(kind, part.present, tz, f"(SELECT {i} AS _file, {rec}* FROM {rows})")
+    if part.fmt == "parquet":
+        con.execute(f"CREATE TEMP VIEW typed_{i} AS {query}")
+        return
+    if numbered:
+        part.rows = con.execute(f"CREATE TEMP TABLE typed_{i} AS {query}").fetchone()[0]
+        return
+    part.rows = con.execute(
+        f"CREATE TEMP TABLE typed_{i}_rows AS SELECT * EXCLUDE (_rec) FROM ({query})"
+    ).fetchone()[0]
+    renumbered = columns.replace("_rec", "rowid + 1 AS _rec", 1)
+    con.execute(f"CREATE TEMP VIEW typed_{i} AS SELECT {renumbered} FROM typed_{i}_rows")
 
 
 def _file_failed(part: Staged, error: FileError, result: IngestResult) -> None:

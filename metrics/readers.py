@@ -135,9 +135,12 @@ def _stage_csv(con, kind, path, shown, table, fmt):
     # error of this file (views take no bound parameters, hence the quoted literals)
     src = src.replace("read_csv(?", "read_csv(" + _literal(str(path)), 1)
     src = src.replace("delim=?", "delim=" + _literal(delim), 1)
+    # numbering rows (row_number() OVER ()) makes DuckDB read the file on one thread, so
+    # validation reads {table}_rows, unnumbered, in parallel and in file order into a
+    # table whose rowid + 1 is the record number; {table} numbers rows for the quarantine
+    con.execute(f"CREATE TEMP VIEW {table}_rows AS SELECT {select} FROM {src} {blank}")
     con.execute(
-        f"CREATE TEMP VIEW {table} AS SELECT row_number() OVER () AS _rec, {select} "
-        f"FROM {src} {blank}"
+        f"CREATE TEMP VIEW {table} AS SELECT row_number() OVER () AS _rec, * FROM {table}_rows"
     )
     return {col: "VARCHAR" for col in positions}, extra
 

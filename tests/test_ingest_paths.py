@@ -148,3 +148,32 @@ def test_the_ascii_fast_lane_trims_exactly_like_trim():
     got = con.execute(f"SELECT v, {_text('v', 'VARCHAR')}, NULLIF(trim(v), '') FROM t").fetchall()
     assert [(v, fast) for v, fast, _ in got] == [(v, slow) for v, _, slow in got]
     assert got[7][1] == "svc" and got[5][1] == "\tsvc"  # Unicode spaces go, a tab stays
+
+
+def test_a_csv_read_in_parallel_reports_the_right_lines(tmp_path):
+    """A CSV big enough to be read by several threads, with bad rows far apart: each error
+    names its own line and keeps its own raw text (numbering comes from file order)."""
+    import duckdb
+
+    path = tmp_path / "big.csv"
+    bad = {1, 250_001, 700_003, 1_199_999}
+    con = duckdb.connect()
+    con.execute(
+        f"""COPY (SELECT 'e' || (i % 7) AS endpoint, 'search' AS team, 1 AS tier,
+                   strftime(TIMESTAMP '2026-01-01' + INTERVAL (i // 7) MINUTE,
+                            '%Y-%m-%dT%H:%M:%SZ') AS window_start, 60 AS window_seconds,
+                   CASE WHEN i IN {tuple(bad)} THEN 'n/a-' || i ELSE (i % 1000)::VARCHAR END
+                     AS requests, 0 AS errors
+            FROM range(1, 1_200_001) r(i) ORDER BY i) TO '{path}' (HEADER)""")
+    con.close()
+    db = tmp_path / "big.duckdb"
+    result = ingest(db, "inference_sli", [str(path)])
+    assert (result.inserted, result.quarantined) == (1_200_000 - 4, 4)
+    assert [e["line"] for e in result.errors] == [n + 1 for n in sorted(bad)]
+    con = connect_read(db)
+    try:
+        raw = con.execute("SELECT line, raw FROM quarantine ORDER BY line").fetchall()
+    finally:
+        con.close()
+    assert [(line, f'"requests":"n/a-{line - 1}"' in text) for line, text in raw] == [
+        (n + 1, True) for n in sorted(bad)]
