@@ -236,6 +236,12 @@ DASHBOARD_ROWS = (
     ("concurrent16_server_p95_s", "16 concurrent scorecard sessions, server time, p95"),
     ("concurrent16_median_s", "16 concurrent scorecards in 16 browsers on this machine, median"),
     ("concurrent16_p95_s", "16 concurrent scorecards in 16 browsers on this machine, p95"),
+    ("concurrent16_script_median_s",
+     "16 browsers: script running as the browsers saw it (cores shared with 16 renderers), "
+     "median"),
+    ("concurrent16_script_p95_s",
+     "16 browsers: script running as the browsers saw it (cores shared with 16 renderers), "
+     "p95"),
 )
 
 

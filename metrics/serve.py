@@ -41,6 +41,12 @@ gatherUsageStats = false
 serverAddress = "{'localhost' if address in ('0.0.0.0', '::') else address}"
 serverPort = {port}
 
+[runner]
+# no full gc.collect() after every script run: it holds the GIL ~20 ms per run, which
+# 16 sessions at once wait for in turn (the dashboard freezes its startup objects instead,
+# and Python's own generational collection still runs)
+postScriptGC = false
+
 [global]
 developmentMode = false
 
