@@ -28,6 +28,7 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -220,7 +221,7 @@ def _write(path: Path, sql: str) -> None:
     """Atomically (a reader never sees half a template); silently skipped if unwritable."""
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(f".{os.getpid()}.tmp")
+        tmp = path.with_suffix(f".{os.getpid()}.{threading.get_ident()}.tmp")
         tmp.write_text(sql)
         os.replace(tmp, path)
     except OSError:
