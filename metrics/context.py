@@ -5,7 +5,6 @@ when a formula is built (a query not compiled yet, see ``metrics.compiled``)."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import duckdb
@@ -44,7 +43,6 @@ class Ctx:
     scope: Scope
     catalog: Catalog
     config: OrgConfig
-    db: Path | None = None
     memo: dict[str, Any] = field(default_factory=dict)
 
     @property

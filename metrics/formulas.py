@@ -15,14 +15,14 @@ from collections.abc import Iterable, Mapping, Sequence
 import ibis
 import ibis.expr.types as ir
 
-from metrics.context import Ctx, Scope
+from metrics.context import Ctx
 from metrics.formulas_base import Formula
 from metrics.formulas_delivery import DELIVERY
 from metrics.formulas_ops import OPS
 from metrics.formulas_org import ORG
 from metrics.periods import Period
 
-__all__ = ["FORMULAS", "Ctx", "Formula", "Scope", "expression"]
+__all__ = ["FORMULAS", "expression"]
 
 
 def _registry(formulas: Iterable[Formula]) -> dict[str, Formula]:

@@ -19,11 +19,9 @@ from datetime import UTC, datetime
 import ibis
 import ibis.expr.types as ir
 
-from metrics.context import Ctx, Scope
+from metrics.context import Ctx
 from metrics.events import KINDS
 from metrics.periods import Period, PeriodError, quarter_of, scale_to_quarter
-
-__all__ = ["Ctx", "Formula", "Scope"]  # Ctx and Scope live in metrics.context
 
 SECONDS = {"minutes": 60.0, "hours": 3600.0, "days": 86400.0}
 

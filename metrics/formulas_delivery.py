@@ -7,8 +7,8 @@ from collections.abc import Sequence
 
 import ibis.expr.types as ir
 
+from metrics.context import Ctx
 from metrics.formulas_base import (
-    Ctx,
     Formula,
     each_period,
     in_periods,

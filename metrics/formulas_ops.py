@@ -9,8 +9,9 @@ import ibis
 import ibis.expr.types as ir
 
 from metrics.config import slo_objective
+from metrics.context import Ctx
 from metrics.events import TIERS
-from metrics.formulas_base import Ctx, Formula, in_periods, latest_per, scoped, seconds, share
+from metrics.formulas_base import Formula, in_periods, latest_per, scoped, seconds, share
 from metrics.periods import Period
 
 # -- incidents: time_to_detect (anchor detected_at), time_to_mitigate (anchor mitigated_at) -

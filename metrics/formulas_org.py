@@ -6,7 +6,8 @@ from collections.abc import Sequence
 
 import ibis.expr.types as ir
 
-from metrics.formulas_base import Ctx, Formula, in_periods, scoped, seconds
+from metrics.context import Ctx
+from metrics.formulas_base import Formula, in_periods, scoped, seconds
 from metrics.periods import Period
 
 # -- survey_response: stakeholder_satisfaction, team_engagement ----------------------------

@@ -52,9 +52,9 @@ def _open(db: Path) -> Iterator[duckdb.DuckDBPyConnection]:
         con.close()
 
 
-def _ctx(db: Path, con: duckdb.DuckDBPyConnection, team: str | None, tier: int | None,
+def _ctx(con: duckdb.DuckDBPyConnection, team: str | None, tier: int | None,
          config: OrgConfig | None, catalog: Catalog) -> Ctx:
-    return Ctx(con, Scope(team, tier), catalog, config or OrgConfig(), Path(db))
+    return Ctx(con, Scope(team, tier), catalog, config or OrgConfig())
 
 
 # -- kpi_report ----------------------------------------------------------------------------
@@ -68,7 +68,7 @@ def kpi_report(db: Path, period: Period, team: str | None = None, tier: int | No
     wanted = {kpi_id: [period, *_baseline_period(period, targets[kpi_id])]
               for kpi_id in catalog}
     with _open(db) as con:
-        results = compute(_ctx(db, con, team, tier, config, catalog), wanted)
+        results = compute(_ctx(con, team, tier, config, catalog), wanted)
         kinds = _freshness(con, datetime.now(UTC), catalog)
     kpis = []
     for kpi_id, kpi in catalog.items():
@@ -136,7 +136,7 @@ def kpi_series(db: Path, end: Period, n: int = 8, kpi_ids: list[str] | None = No
         wanted[kpi_id] = [*periods,
                           *(b for p, t in plan[kpi_id] for b in _baseline_period(p, t))]
     with _open(db) as con:
-        results = compute(_ctx(db, con, team, tier, config, catalog), wanted)
+        results = compute(_ctx(con, team, tier, config, catalog), wanted)
     rows = []
     for kpi_id, periods in plan.items():
         for period, target in periods:
@@ -179,7 +179,7 @@ def kpi_events(db: Path, kpi_id: str, period: Period, team: str | None = None,
     _check_ids([kpi_id], catalog)
     formula = FORMULAS[kpi_id]
     with _open(db) as con:
-        ctx = _ctx(db, con, team, tier, config, catalog)
+        ctx = _ctx(con, team, tier, config, catalog)
         table = (formula.events(ctx, period) if formula.events
                  else formula.rows(ctx, [period]))
         table = table.drop(*[c for c in _BOUND_COLUMNS if c in table.columns])

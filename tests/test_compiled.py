@@ -46,7 +46,7 @@ def _direct(db: Path, scope: Scope, wanted: dict) -> dict:
 
     con = connect_read(db)
     try:
-        ctx = Ctx(con, scope, load_catalog(), OrgConfig(), db)
+        ctx = Ctx(con, scope, load_catalog(), OrgConfig())
         rows = backend_for(con).to_pyarrow(expression(ctx, wanted)).to_pylist()
     finally:
         con.close()
@@ -56,7 +56,7 @@ def _direct(db: Path, scope: Scope, wanted: dict) -> dict:
 def _templated(db: Path, scope: Scope, wanted: dict) -> dict:
     con = connect_read(db)
     try:
-        results = compute(Ctx(con, scope, load_catalog(), OrgConfig(), db), wanted)
+        results = compute(Ctx(con, scope, load_catalog(), OrgConfig()), wanted)
     finally:
         con.close()
     return {k: (r.value, r.sample_size) for k, r in results.items()}
