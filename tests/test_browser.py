@@ -134,6 +134,9 @@ def first_table_rows(page, max_rows: int = 12) -> list[dict[str, str]]:
     """The visible rows of the page's first dataframe, by column header (glide's
     accessible grid mirrors the canvas)."""
     grid = page.locator("[data-testid=stDataFrame]").first.locator("table[role=grid]")
+    # glide fills its accessible grid after drawing the canvas: wait for the headers
+    for part in ("th[role=columnheader]", "tbody tr[role=row]"):
+        grid.locator(part).first.wait_for(state="attached", timeout=30_000)
     headers = [" ".join(h.split()) for h in grid.locator("th[role=columnheader]").all_inner_texts()]
     rows = []
     for tr in grid.locator("tbody tr[role=row]").all()[:max_rows]:
