@@ -9,6 +9,7 @@ ever picked from allow-lists built from the store, so nothing else reaches an en
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from datetime import datetime
@@ -51,14 +52,21 @@ def _periods(oldest: datetime, newest: datetime, grain: str) -> list[Period]:
     return out  # newest first
 
 
+@functools.lru_cache(maxsize=8)
+def _labels(oldest: datetime, newest: datetime) -> tuple[str, ...]:
+    """Quarter, month and week labels holding data, newest first within each grain (the
+    same for every run on one snapshot, so computed once per span)."""
+    return tuple(p.label for grain in ("quarter", "month", "week")
+                 for p in _periods(oldest, newest, grain))
+
+
 def period_options(oldest: datetime, newest: datetime, now: datetime) -> tuple[list[str], str]:
     """Quarters, months, then ISO weeks that hold data (newest first), and the default:
     the latest complete quarter that has data.
 
     Data 2025-04-01 .. 2026-11-21, now 2026-11-22 -> default '2026Q3'.
     """
-    labels = [p.label for grain in ("quarter", "month", "week")
-              for p in _periods(oldest, newest, grain)]
+    labels = list(_labels(oldest, newest))
     complete = latest_complete_period(now, "quarter")
     holding_newest = period_containing(newest, "quarter")
     default = complete if complete.start <= holding_newest.start else holding_newest

@@ -1,4 +1,5 @@
-"""Once per server process: keep Streamlit's after-run garbage collection cheap.
+"""Once per server process: keep Streamlit's after-run garbage collection cheap, and let
+people who open pages at the same moment take turns instead of all waiting for all.
 
 Streamlit runs a full ``gc.collect(2)`` after every script run (``runner.postScriptGC``).
 With pandas, ibis, plotly and duckdb imported, the heap holds ~200k tracked objects and
@@ -9,15 +10,37 @@ generation, which later collections skip; objects made afterwards are collected 
 before, and frozen objects are still freed when their last reference goes.
 
     freeze_startup()   # app.py, after each run: acts on the first, then a no-op
+    once("pages", build)   # built on the first run, the same object on later runs
+
+Drawing a page from cached data is pure Python (~25 ms of building and sending Streamlit
+elements) and Python runs one thread at a time. When 16 sessions draw at once, the
+interpreter switches between them every few milliseconds, so all 16 finish together at
+the end of the burst: everyone waits for everyone (median = the whole burst). Taking
+turns in arrival order gives the same total work, but the first person has the page
+after one page's time, the second after two, and so on: the median halves, the last
+person is no later. ``turn()`` does that, with bounded patience: a run whose turn has
+not come within ``PATIENCE_S`` (the page before it is slow, e.g. reading a cold store)
+runs anyway, alongside, as it would without turns.
+
+    with turn():       # app.py, around each script run
+        main()
 """
 
 from __future__ import annotations
 
 import gc
 import threading
+from collections import deque
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
+from typing import Any, TypeVar
+
+PATIENCE_S = 1.0  # a full burst of 16 warm scorecards is ~0.4 s
 
 _LOCK = threading.Lock()
 _frozen: set[str] = set()
+_ONCE: dict[str, Any] = {}
+T = TypeVar("T")
 
 
 def freeze_startup(moment: str = "first run") -> bool:
@@ -30,3 +53,66 @@ def freeze_startup(moment: str = "first run") -> bool:
         gc.collect()  # garbage first: what is frozen is never collected
         gc.freeze()
         return True
+
+
+def once(name: str, build: Callable[[], T]) -> T:
+    """``build()`` on the first call for ``name`` in this process, its result afterwards
+    (``app.py`` is executed afresh on every run; this module is imported once)."""
+    with _LOCK:
+        if name not in _ONCE:
+            _ONCE[name] = build()
+        return _ONCE[name]
+
+
+class Turns:
+    """First come, first served, for at most ``patience`` seconds of waiting.
+
+    ``with turns.turn(): …`` runs the block when every earlier holder has finished, or
+    after ``patience`` seconds whatever happens (then without holding a turn, so a slow
+    holder never delays anyone by more than ``patience``). Thread-safe."""
+
+    def __init__(self, patience: float) -> None:
+        self.patience = patience
+        self._lock = threading.Lock()
+        self._waiting: deque[threading.Event] = deque()
+        self._busy = False
+
+    @contextmanager
+    def turn(self) -> Iterator[bool]:
+        """Yields True when the block runs in its turn, False when patience ran out."""
+        owned = self._take()
+        try:
+            yield owned
+        finally:
+            if owned:
+                self._pass_on()
+
+    def _take(self) -> bool:
+        with self._lock:
+            if not self._busy:
+                self._busy = True
+                return True
+            mine = threading.Event()
+            self._waiting.append(mine)
+        if mine.wait(self.patience):
+            return True
+        with self._lock:
+            if mine.is_set():  # handed over between the timeout and this lock
+                return True
+            self._waiting.remove(mine)
+            return False
+
+    def _pass_on(self) -> None:
+        with self._lock:
+            if self._waiting:
+                self._waiting.popleft().set()  # stays busy: the turn moves to the next
+            else:
+                self._busy = False
+
+
+_TURNS = Turns(PATIENCE_S)
+
+
+def turn() -> AbstractContextManager[bool]:
+    """This process's turns for script runs (see the module's docstring)."""
+    return _TURNS.turn()

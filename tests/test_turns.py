@@ -1,0 +1,78 @@
+"""dashboard.process.Turns: script runs that arrive together are served in arrival order,
+and a slow holder never delays anyone by more than the patience."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import pytest
+
+from dashboard.process import Turns
+
+
+def _taker(turns: Turns, name: str, log: list, hold: float = 0.0) -> threading.Thread:
+    def run() -> None:
+        with turns.turn() as owned:
+            log.append((name, owned, time.perf_counter()))
+            time.sleep(hold)
+    thread = threading.Thread(target=run, name=name)
+    thread.start()
+    return thread
+
+
+def test_waiters_get_their_turn_in_arrival_order() -> None:
+    turns, log = Turns(patience=10.0), []
+    release = threading.Event()
+
+    def holder() -> None:
+        with turns.turn() as owned:
+            log.append(("holder", owned, time.perf_counter()))
+            release.wait(10)
+
+    first = threading.Thread(target=holder)
+    first.start()
+    while not log:
+        time.sleep(0.001)
+    waiters = []
+    for i in range(6):  # arrive one after the other, while the holder still holds
+        waiters.append(_taker(turns, f"w{i}", log, hold=0.01))
+        time.sleep(0.02)
+    assert [name for name, _, _ in log] == ["holder"], "nobody may start before the holder ends"
+    release.set()
+    for t in [first, *waiters]:
+        t.join(10)
+    assert [name for name, _, _ in log] == ["holder", "w0", "w1", "w2", "w3", "w4", "w5"]
+    assert all(owned for _, owned, _ in log)
+    starts = [at for _, _, at in log[1:]]
+    # one at a time: each starts once the one before has held its turn for 10 ms
+    assert all(b - a >= 0.009 for a, b in zip(starts, starts[1:], strict=False))
+
+
+def test_a_slow_holder_delays_the_next_by_the_patience_only() -> None:
+    turns, log = Turns(patience=0.2), []
+    slow = _taker(turns, "slow", log, hold=1.5)
+    while not log:
+        time.sleep(0.001)
+    asked = time.perf_counter()
+    waiter = _taker(turns, "waiter", log)
+    waiter.join(5)
+    assert [(name, owned) for name, owned, _ in log] == [("slow", True), ("waiter", False)]
+    waited = log[1][2] - asked
+    assert 0.19 <= waited < 1.0, waited
+    slow.join(5)
+    # the waiter that gave up left no trace: the next run gets its turn at once
+    with turns.turn() as owned:
+        assert owned
+    assert not turns._waiting and not turns._busy
+
+
+def test_the_turn_passes_on_when_the_run_fails() -> None:
+    turns = Turns(patience=5.0)
+    with pytest.raises(RuntimeError), turns.turn():
+        raise RuntimeError("page failed")
+    started = time.perf_counter()
+    with turns.turn() as owned:
+        assert owned
+    assert time.perf_counter() - started < 0.5
+    assert not turns._busy
