@@ -48,6 +48,8 @@ def _ingest(args: argparse.Namespace, db: Path) -> int:
     say = progress.stage_reporter(sum(_size(f) for f in args.files))
     result = ingest(db, args.kind, args.files, assume_tz=args.assume_timezone,
                     strict=args.strict, progress=say)
+    if result.inserted + result.updated and not result.strict_rejected:
+        _prepare(args, db, say)
     say.done()
     if args.format == "json":
         print_json(result.to_json())
@@ -56,6 +58,19 @@ def _ingest(args: argparse.Namespace, db: Path) -> int:
     for problem in result.file_errors:
         print(f"mlkpi: {problem}", file=sys.stderr)
     return result.exit_code
+
+
+def _prepare(args: argparse.Namespace, db: Path, say: progress.StageReporter) -> None:
+    """Compile the first-asked queries on the new data (``metrics.prepare``); a config
+    that does not load is left for ``mlkpi kpis`` to report."""
+    from metrics.prepare import prepare
+
+    try:
+        config = _config(args)
+    except ConfigError:
+        return
+    say("preparing the KPI and SLO queries")
+    prepare(db, config)
 
 
 def _size(name: str) -> int:

@@ -68,6 +68,7 @@ class Query:
 def fetch(con: duckdb.DuckDBPyConnection, query: Query) -> list[dict[str, Any]]:
     """The query's rows as dicts, from its template when one exists (no ibis), else after
     compiling (and keeping) it."""
+    _FETCHES[0] += 1
     path = _template_path(query)
     sql = _read(path)
     if sql is None:
@@ -81,6 +82,15 @@ def fetch(con: duckdb.DuckDBPyConnection, query: Query) -> list[dict[str, Any]]:
                                  for t, cols in query.tables.items() for c, v in cols.items()}}
     names = set(_PARAM.findall(sql))
     return _rows(con.execute(sql, {k: v for k, v in values.items() if k in names}))
+
+
+_FETCHES = [0]
+
+
+def fetch_count() -> int:
+    """How many queries ``fetch`` has run in this process (``metrics.prepare`` uses it
+    to tell a report that ran compiled queries from one that had nothing to query)."""
+    return _FETCHES[0]
 
 
 def shape_of_values(params: Mapping[str, Value]) -> tuple:

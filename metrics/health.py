@@ -74,6 +74,14 @@ def event_span(db: Path) -> tuple[datetime, datetime] | None:
     return _utc(lo), _utc(hi)
 
 
+def stored_kinds(db: Path) -> list[str]:
+    """The kinds with at least one stored row, in catalog order of ``KINDS``."""
+    parts = " UNION ALL ".join(f"SELECT {i} AS i FROM (SELECT 1 FROM \"{name}\" LIMIT 1)"
+                               for i, name in enumerate(KINDS))
+    names = list(KINDS)
+    return [names[i] for (i,) in sorted(_rows(db, parts))]
+
+
 def team_names(db: Path) -> list[str]:
     """Teams on the roster and teams seen in any kind with a team column, sorted."""
     tables = [kind.name for kind in KINDS.values() if kind.has_column("team")]
