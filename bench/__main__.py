@@ -5,8 +5,9 @@ step as a separate process (wall seconds, peak RSS) and prints figures, never
 asserts them:
 
 * ingest rows/s, CSV and Parquet, full validation;
-* whole-process ``mlkpi kpis`` for a quarter and ``mlkpi slo``: the first run, which
-  compiles the query's shape (``metrics.compiled``), then the median of the next runs;
+* whole-process ``mlkpi kpis`` for a quarter and ``mlkpi slo``: the first run after the
+  ingests (which prepared the common query shapes, ``metrics.prepare``; the ingest times
+  include that step), then the median of the next runs;
 * the same answers by a plain pandas script over the same files, checked to agree (read
   row group by row group above 40M rows, where one DataFrame would not fit in memory);
 * dashboard render times in headless Chromium (scorecard, quarterly review) and 16
@@ -63,6 +64,9 @@ def main(argv: list[str] | None = None) -> int:
         if not (reuse and path.name in ("sample", "sample.done")):
             shutil.rmtree(path) if path.is_dir() else path.unlink()
     work.mkdir(parents=True, exist_ok=True)
+    # every process below (ingests, CLI runs, the dashboard) shares one template cache that
+    # starts empty: the ingests compile what they prepare (metrics.prepare), as for a user
+    os.environ["MLKPI_CACHE_DIR"] = str(work / "cache")
     results: dict = {"machine": machine(), "sli_rows": args.sli_rows,
                      "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"), "steps": {}}
     steps = results["steps"]
@@ -93,7 +97,7 @@ def main(argv: list[str] | None = None) -> int:
 
     period = _latest_quarter(args.as_of)
     say(f"timing mlkpi kpis --period {period} and mlkpi slo")
-    env = {**os.environ, "MLKPI_CACHE_DIR": str(work / "cache")}  # no compiled query yet
+    env = dict(os.environ)
     for name, cmd in (("kpis", ["kpis", "--period", period]), ("slo", ["slo"])):
         argv = [*mlkpi(db), *cmd, "--format", "json"]
         steps[f"{name}_first"] = run_measured(argv, env=env).to_json()
@@ -177,15 +181,16 @@ def markdown(r: dict) -> str:
     s, m = r["steps"], r["machine"]
     skipped = ("skipped", "")
     rows = [
-        ("Ingest, Parquet (full validation)", _rate(s["ingest_parquet"]), _gb(s["ingest_parquet"])),
-        ("Ingest, CSV (full validation)", *((_rate(s["ingest_csv"]), _gb(s["ingest_csv"]))
-                                             if "ingest_csv" in s else skipped)),
+        ("Ingest, Parquet (full validation, queries prepared)", _rate(s["ingest_parquet"]),
+         _gb(s["ingest_parquet"])),
+        ("Ingest, CSV (full validation, queries prepared)",
+         *((_rate(s["ingest_csv"]), _gb(s["ingest_csv"])) if "ingest_csv" in s else skipped)),
         ("`mlkpi kpis --period` (whole process)", f"{s['kpis']['seconds']:.2f} s", _gb(s["kpis"])),
         ("`mlkpi slo` (whole process)", f"{s['slo']['seconds']:.2f} s", _gb(s["slo"])),
     ]
     for name in ("kpis", "slo"):
         if f"{name}_first" in s:
-            rows.append((f"`mlkpi {name}`, first run of its query shape (compiles it)",
+            rows.append((f"`mlkpi {name}`, first run after the ingests",
                          f"{s[f'{name}_first']['seconds']:.2f} s", _gb(s[f"{name}_first"])))
     if "pandas" in s:
         how = "row group by row group" if s["pandas"].get("chunked") else "one DataFrame"

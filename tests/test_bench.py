@@ -34,7 +34,7 @@ def test_bench_prints_every_figure_and_the_answers_agree(tmp_path):
     assert steps["agreement"]["checked"] > 2
     table = (out / "results.md").read_text()
     for label in ("Ingest, Parquet", "Ingest, CSV", "mlkpi kpis", "mlkpi slo", "pandas script",
-                  "first run of its query shape"):
+                  "first run after the ingests"):
         assert label in table
     assert "agree on every answer: yes" in table
 
