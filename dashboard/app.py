@@ -79,8 +79,14 @@ def _run(page) -> None:
 
 
 def main() -> None:
+    with data.one_snapshot():  # one snapshot for the whole run, stamped once
+        _main()
+
+
+def _main() -> None:
     st.set_page_config(page_title="mlkpi", page_icon=":material/insights:", layout="wide")
     data.cap_read_memory()  # before the first read connection of this process
+    process.quiet_server_logs()
     page = st.navigation(_pages())
     warmup.maybe_start()  # a new snapshot: fill the caches of the default views in the back
     try:

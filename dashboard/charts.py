@@ -9,7 +9,6 @@ colours come from ``theme`` so the charts read in light and dark mode alike.
 
 from __future__ import annotations
 
-import functools
 import math
 from collections.abc import Mapping, Sequence
 
@@ -105,6 +104,17 @@ def target_text(op: str | None, value: object, stretch: object = None, unit: str
     if stretch is not None and not _nan(stretch):
         text += f" (stretch {fmt(stretch, unit)})"
     return text
+
+
+def tile_target(op: str | None, value: object, unit: str = "", relative: bool = False) -> str:
+    """The target, compact, for a tile's label: '≥ 80 %', '≤ 60 min', '≥ 2' (unit
+    releases/team/quarter), 'change ≤ -10 %'. The stretch is left to the tile's help."""
+    if op is None or value is None or _nan(value):
+        return "no target"
+    shown = {">=": "≥", "<=": "≤", ">": ">", "<": "<"}.get(op, op)
+    if relative:
+        return f"change {shown} {fmt(value, '%')}"
+    return f"{shown} {fmt_short(value, unit)}"
 
 
 def _nan(value: object) -> bool:
@@ -297,28 +307,6 @@ def latency(df: pd.DataFrame, title: str) -> go.Figure:
                    hovertemplate="objective %{y:.0f} ms<extra></extra>"),
     ])
     return _finish(fig, title, "ms")
-
-
-def status_counts(counts: Mapping[str, int], title: str = "") -> go.Figure:
-    """A horizontal stacked bar of KPIs per status, each segment worded. Built once per
-    distinct counts (every scorecard run draws it): the figure is shared, never modify it."""
-    return _status_counts(tuple(counts.items()), title)
-
-
-@functools.lru_cache(maxsize=64)
-def _status_counts(counts: tuple[tuple[str, int], ...], title: str) -> go.Figure:
-    fig = go.Figure()
-    for status, n in counts:
-        if not n:
-            continue
-        fig.add_trace(go.Bar(y=[""], x=[n], orientation="h", name=theme.status_text(status),
-                             marker_color=theme.STATUS_COLOURS.get(status, theme.GREY),
-                             text=[f"{theme.STATUS_SYMBOLS.get(status, '')} {n}"],
-                             textposition="inside",
-                             hovertemplate=f"{theme.status_text(status)}: {n}<extra></extra>"))
-    fig.update_layout(barmode="stack", height=120, hovermode="closest")
-    fig.update_xaxes(visible=False)
-    return _finish(fig, title)
 
 
 def bars_vs_levels(df: pd.DataFrame, *, x: str, y: str, level: str, title: str,

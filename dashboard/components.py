@@ -51,6 +51,30 @@ def kpi_target_text(kpi: dict[str, Any]) -> str:
     return text
 
 
+# px: three tiles a row beside the sidebar on a 1400 px wide screen (more on wider ones),
+# wide enough for the longest KPI name and its status and target on one line each
+TILE_WIDTH = 295
+
+
+def tile_label(kpi: dict[str, Any], tier_chosen: bool = False) -> str:
+    """A scorecard tile's label, one line each: the KPI's name; its status in words and
+    colour and its target ('✓ On track · target ≤ 7 d'); any caveat ('🔍 small sample
+    (3)'). The full target (stretch, the organisation's override) is in ``tile_help``."""
+    target = kpi.get("target") or {}
+    compact = charts.tile_target(target.get("op"), target.get("value"), kpi.get("unit", ""),
+                                 target.get("kind") == "relative")
+    lines = [kpi["name"], f"{theme.status_badge(kpi['status'])} · target {compact}"]
+    if notes := caveats(kpi, tier_chosen):
+        lines.append(" · ".join(notes))
+    return "  \n".join(lines)
+
+
+def tile_help(kpi: dict[str, Any], what: str) -> str:
+    """A tile's tooltip: the KPI's whole name, what it measures, its full target, its unit."""
+    return (f"**{kpi['name']}**: {what} Target: {kpi_target_text(kpi)}. "
+            f"Unit: {kpi.get('unit', '')}.")
+
+
 def caveats(kpi: dict[str, Any], tier_chosen: bool = False) -> list[str]:
     """Short warnings for one KPI value: stale data, tiny sample, tier filter ignored."""
     notes = []

@@ -14,6 +14,9 @@ read-only, one connection per call, inside the engines; no connection is cached.
 from __future__ import annotations
 
 import os
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -65,16 +68,34 @@ def _mtime(path: Path | None) -> float:
 
 
 def _key() -> tuple[str, float, str, float]:
-    """(db, snapshot mtime, config path, config mtime): part of every cached call."""
-    db = db_path()
-    config = config_path_from_env(None)
-    return str(db), _mtime(snapshot_path(db)), str(config or ""), _mtime(config)
+    """(db, snapshot mtime, config path, config mtime): part of every cached call; the
+    stamp pinned by ``one_snapshot`` when inside one."""
+    pinned = getattr(_PINNED, "stamp", None)
+    return pinned if pinned is not None else snapshot_stamp()
 
 
 def snapshot_stamp() -> tuple[str, float, str, float]:
     """The cache key's (db, snapshot mtime (0.0: none), config, config mtime): two
     os.stat calls; changes at each ingest and each config edit."""
-    return _key()
+    db = db_path()
+    config = config_path_from_env(None)
+    return str(db), _mtime(snapshot_path(db)), str(config or ""), _mtime(config)
+
+
+_PINNED = threading.local()
+
+
+@contextmanager
+def one_snapshot() -> Iterator[None]:
+    """Within the block (one script run, in its own thread), every call reads the stamp
+    taken on entering it: a page's figures all come from the same snapshot even if an
+    ingest publishes a new one meanwhile, and the run stats the files once rather than
+    once per call (each stat lets the event loop take the GIL)."""
+    _PINNED.stamp = snapshot_stamp()
+    try:
+        yield
+    finally:
+        _PINNED.stamp = None
 
 
 def _config(config_path: str) -> OrgConfig:

@@ -168,3 +168,25 @@ def test_tile_deltas_carry_the_same_short_unit() -> None:
     assert charts.fmt_delta(-0.01, "USD") == "-$0.01"
     assert charts.fmt_delta(2.25, "hours") == "+2.25 h"
     assert charts.fmt_delta(None, "hours") is None
+
+
+@pytest.mark.parametrize(("op", "value", "unit", "relative", "text"), [
+    (">=", 2.0, "releases/team/quarter", False, "≥ 2"), ("<=", 60.0, "minutes", False, "≤ 60 min"),
+    (">=", 99.9, "%", False, "≥ 99.9 %"), ("<=", -20.0, "hours", True, "change ≤ -20 %"),
+    (">=", 4.2, "score (1–5)", False, "≥ 4.2 /5"), (None, None, "%", False, "no target"),
+    ("<=", float("nan"), "%", False, "no target"),
+])
+def test_tile_target_is_compact(op, value, unit, relative, text) -> None:
+    assert charts.tile_target(op, value, unit, relative) == text
+
+
+def test_every_tile_status_line_fits_a_tile() -> None:
+    # a tile is 295 px wide, ~265 px of label: ~44 characters of the label font (measured
+    # on a screenshot: 35 characters took 194 px); a longer line is cut with an ellipsis
+    statuses = ["ahead", "on_track", "off_track", "no_data", "no_baseline"]
+    for kpi in load_catalog().values():
+        t = kpi.target
+        target = charts.tile_target(t.op, t.value, kpi.unit, t.kind == "relative")
+        for status in statuses:
+            line = f"{theme.status_text(status)} · target {target}"
+            assert len(line) <= 44, line

@@ -17,11 +17,12 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-from dashboard import charts, warmup
+from dashboard import charts, components, theme, warmup
 from dashboard.filters import period_options
 from metrics import health, slo_series
 from metrics import kpis as kpi_engine
 from metrics import slo as slo_engine
+from metrics.catalog import load_catalog
 from metrics.ingest import ingest
 from metrics.kpis import kpi_report
 from metrics.notes import notes_for
@@ -108,7 +109,10 @@ def test_page_renders_on_sample_store(page: str, sample_db: Path, monkeypatch) -
     at = run(sample_db, page, monkeypatch)
     assert_clean(at)
     assert at.title[0].value.startswith(TITLES[page])
-    assert at.get("plotly_chart"), "every page draws at least one Plotly chart"
+    if page == "scorecard":  # tiles with sparklines, no Plotly chart
+        assert len(at.metric) == len(load_catalog()) and not at.get("plotly_chart")
+    else:
+        assert at.get("plotly_chart"), "every other page draws at least one Plotly chart"
 
 
 @pytest.mark.parametrize("page", PAGES)
@@ -137,7 +141,7 @@ def test_default_period_is_latest_complete_quarter_with_data(sample_db, monkeypa
 
 
 def _tile(at: AppTest, name: str) -> str:
-    return next(m.value for m in at.metric if m.label == name)
+    return next(m.value for m in at.metric if m.label.split("  \n")[0] == name)
 
 
 @pytest.mark.parametrize("query", [
@@ -156,8 +160,17 @@ def test_scorecard_shows_the_engine_values_for_the_scope(query, sample_db, monke
     assert at.selectbox(key="period").value == shown
     tier = int(query["tier"]) if "tier" in query else None
     expected = kpi_report(sample_db, parse_period(shown), query.get("team"), tier)
+    labels = {m.label.split("  \n")[0]: m.label.split("  \n")[1:] for m in at.metric}
     for kpi in expected["kpis"]:
         assert _tile(at, kpi["name"]) == charts.fmt_short(kpi["value"], kpi["unit"]), kpi["id"]
+        # the label's second line: the engine's status in words (and colour), the target
+        status, target = labels[kpi["name"]][0].split(" · target ")
+        assert status == theme.status_badge(kpi["status"]), kpi["id"]
+        t = kpi["target"] or {}
+        assert target == charts.tile_target(t.get("op"), t.get("value"), kpi["unit"],
+                                            t.get("kind") == "relative"), kpi["id"]
+        caveat = labels[kpi["name"]][1:]  # the tier filter that does not apply, say
+        assert bool(caveat) == bool(components.caveats(kpi, tier is not None)), kpi["id"]
     good = sum(k["status"] in ("ahead", "on_track") for k in expected["kpis"])
     assert at.markdown[0].value.startswith(f"### {good} of {len(expected['kpis'])} KPIs")
 

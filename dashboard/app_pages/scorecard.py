@@ -1,8 +1,13 @@
-"""Scorecard (`/`): every KPI as a tile, grouped by the blueprint's five families."""
+"""Scorecard (`/`): every KPI as a tile, grouped by the blueprint's five families.
+
+For the executive opening a link: the one-line summary, then per tile the value, the
+status in words and colour, the target, the change since the previous period and a
+sparkline. No Plotly chart here: the summary line says what a status bar would, and the
+page appears sooner without loading Plotly."""
 
 import streamlit as st
 
-from dashboard import charts, components, data, filters, theme, views
+from dashboard import charts, components, data, filters, views
 from metrics.catalog import FAMILY_NAMES
 
 scope = filters.current()
@@ -18,7 +23,6 @@ st.markdown(
     f"### {good} of {len(report['kpis'])} KPIs on track or ahead"
     f" · {counts['off_track']} off track · {counts['no_data']} no data"
     + (f" · {counts['no_baseline']} no baseline" if counts["no_baseline"] else ""))
-components.chart(charts.status_counts(counts), key="status-counts")
 components.freshness_banner(report, [k["id"] for k in report["kpis"]])
 
 by_family: dict[str, list[dict]] = {}
@@ -29,19 +33,18 @@ for family, name in FAMILY_NAMES.items():
     if family not in by_family:
         continue
     st.subheader(name)
-    columns = st.columns(4)
-    for i, kpi in enumerate(by_family[family]):
-        tile = tiles[kpi["id"]]
-        unit = kpi.get("unit", "")
-        delta = charts.fmt_delta(tile["delta"], unit)
-        with columns[i % 4]:
+    # one element per tile, in a row that wraps: the status and target are the label's
+    # second line (a tile of four elements in a grid of columns made 16 people opening
+    # the scorecard together wait for ~70 more messages each)
+    with st.container(horizontal=True, gap="small"):
+        for kpi in by_family[family]:
+            tile = tiles[kpi["id"]]
+            unit = kpi.get("unit", "")
             st.metric(
-                kpi["name"], charts.fmt_short(kpi["value"], unit), delta=delta,
+                components.tile_label(kpi, scope.tier is not None),
+                charts.fmt_short(kpi["value"], unit),
+                delta=charts.fmt_delta(tile["delta"], unit),
                 delta_color="inverse" if kpi.get("direction") == "lower" else "normal",
                 delta_description=f"vs {tile['previous']}" if tile["previous"] else None,
-                chart_data=tile["spark"] or None, border=True,
-                help=f"{catalog[kpi['id']].what} Unit: {unit}.")
-            st.markdown(f"{theme.status_badge(kpi['status'])}  \n"
-                        f"target {components.kpi_target_text(kpi)}")
-            for caveat in components.caveats(kpi, scope.tier is not None):
-                st.caption(caveat)
+                chart_data=tile["spark"] or None, border=True, width=components.TILE_WIDTH,
+                help=components.tile_help(kpi, catalog[kpi["id"]].what))
