@@ -173,6 +173,8 @@ def record_lines(part: Staged, records: set[int]) -> dict[int, int]:
     if not records or part.path is None:
         return {}
     opener = gzip.open if part.path.name.lower().endswith(".gz") else open
+    if part.fmt == "csv" and _one_line_per_record(part.path, opener):
+        return {rec: rec + 1 for rec in records}  # the header is line 1
     found: dict[int, int] = {}
     last = max(records)
     try:
@@ -185,6 +187,24 @@ def record_lines(part: Staged, records: set[int]) -> dict[int, int]:
     except (OSError, UnicodeDecodeError, csv.Error):
         pass  # the caller falls back to the record number
     return found
+
+
+def _one_line_per_record(path: Path, opener) -> bool:
+    """True when record n of the CSV is on line n + 1 for sure: no quote character (so
+    no quoted newline), no carriage return and no blank line anywhere. One pass over
+    the bytes (~1 s per GB) instead of parsing the file again in Python (~100 s for
+    30M rows) to place a few quarantined rows."""
+    ended_line = True  # a blank first line counts as a blank line
+    try:
+        with opener(path, "rb") as fh:
+            while chunk := fh.read(1 << 24):
+                if (b'"' in chunk or b"\r" in chunk or b"\n\n" in chunk
+                        or (ended_line and chunk.startswith(b"\n"))):
+                    return False
+                ended_line = chunk.endswith(b"\n")
+    except OSError:
+        return False
+    return True
 
 
 def _record_starts(fh, part: Staged):

@@ -7,9 +7,11 @@ from __future__ import annotations
 
 import pyarrow as pa
 import pyarrow.parquet as pq
+import pytest
 from conftest import write_csv
 
 from metrics import ingest as ingest_module
+from metrics import readers
 from metrics.ingest import ingest
 from metrics.store import connect_read
 
@@ -177,3 +179,42 @@ def test_a_csv_read_in_parallel_reports_the_right_lines(tmp_path):
         con.close()
     assert [(line, f'"requests":"n/a-{line - 1}"' in text) for line, text in raw] == [
         (n + 1, True) for n in sorted(bad)]
+
+
+@pytest.mark.parametrize(("text", "fast"), [
+    (b"a,b\n1,2\n3,4\n", True),
+    (b"a,b\n1,2\n3,4", True),  # no newline at the end
+    (b'a,b\n1,"2"\n', False),  # a quote may hide a newline
+    (b"a,b\r\n1,2\r\n", False),
+    (b"a,b\n\n1,2\n", False),  # a blank line is not a record
+    (b"\na,b\n1,2\n", False),
+    (b"a,b\n1,2\n\n", False),
+])
+def test_records_are_placed_by_counting_only_when_it_is_sure(tmp_path, text, fast) -> None:
+    path = tmp_path / "f.csv"
+    path.write_bytes(text)
+    assert readers._one_line_per_record(path, open) is fast
+
+
+def test_a_blank_line_across_a_read_boundary_is_seen(tmp_path) -> None:
+    # the scan reads 16 MiB at a time: one newline ends the first read, one starts the next
+    line = b"x" * 99 + b"\n"
+    body = line * ((1 << 24) // len(line))
+    body += b"y" * ((1 << 24) - len(body) - 1) + b"\n"
+    assert len(body) == 1 << 24 and body.endswith(b"\n")
+    path = tmp_path / "f.csv"
+    path.write_bytes(body + b"\nz\n")
+    assert readers._one_line_per_record(path, open) is False
+    path.write_bytes(body + b"z\n")
+    assert readers._one_line_per_record(path, open) is True
+
+
+def test_counting_and_parsing_place_records_alike(tmp_path) -> None:
+    path = tmp_path / "f.csv"
+    path.write_bytes(b"a,b\n" + b"".join(b"%d,x\n" % i for i in range(1, 500)))
+    part = readers.Staged("f.csv", "stage_0", "csv", None, {}, [], path, 2)
+    wanted = {1, 2, 250, 499}
+    assert readers.record_lines(part, wanted) == {1: 2, 2: 3, 250: 251, 499: 500}
+    with open(path, newline="") as fh:  # the parser's own answer, for the same records
+        parsed = {rec: line for rec, line in readers._record_starts(fh, part) if rec in wanted}
+    assert parsed == readers.record_lines(part, wanted)
