@@ -9,6 +9,7 @@ one and the stored version moves to ``<kind>_history``.
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import sys
 import tempfile
@@ -194,10 +195,13 @@ def _validate(con, kind: Kind, staged: list[Staged], tz: str | None,
 
 def _typed(con, kind: Kind, part: Staged, i: int, tz: str | None, columns: str,
            tmp: Path) -> None:
-    """``typed_{i}``: a view over Parquet; for text, parsed once into a Parquet file.
+    """``typed_{i}``: a view over Parquet; for text, parsed once.
 
-    A CSV is read unnumbered (in parallel) and written in file order, so a row's
-    ``file_row_number + 1`` is the record number that ``row_number()`` would have given.
+    A CSV is read unnumbered (in parallel) and kept in file order, so a row's position
+    + 1 is the record number that ``row_number()`` would have given. It is kept in a temp
+    table when it fits in the writer's memory, else in a Parquet file in ``tmp``: a temp
+    table that does not fit spills to disk, which made a 263M-row CSV 17 % slower, while
+    the Parquet file costs ~15 % at 30M rows, where the table fits.
     """
     numbered = part.fmt != "csv"
     rows = part.table if numbered else f"{part.table}_rows"
@@ -209,13 +213,40 @@ def _typed(con, kind: Kind, part: Staged, i: int, tz: str | None, columns: str,
     if numbered:
         part.rows = con.execute(f"CREATE TEMP TABLE typed_{i} AS {query}").fetchone()[0]
         return
+    unnumbered = f"SELECT * EXCLUDE (_rec) FROM ({query})"
+    if _fits_in_memory(con, part):
+        part.rows = con.execute(f"CREATE TEMP TABLE typed_{i}_rows AS {unnumbered}"
+                                ).fetchone()[0]
+        renumbered = columns.replace("_rec", "rowid + 1 AS _rec", 1)
+        con.execute(f"CREATE TEMP VIEW typed_{i} AS SELECT {renumbered} FROM typed_{i}_rows")
+        return
     path = tmp / f"typed_{i}.parquet"
-    part.rows = con.execute(
-        f"COPY (SELECT * EXCLUDE (_rec) FROM ({query})) TO '{path}' "
-        "(FORMAT parquet, COMPRESSION lz4_raw, ROW_GROUP_SIZE 1000000)").fetchone()[0]
+    part.rows = con.execute(f"COPY ({unnumbered}) TO '{path}' "
+                            "(FORMAT parquet, COMPRESSION lz4_raw, ROW_GROUP_SIZE 1000000)"
+                            ).fetchone()[0]
     renumbered = columns.replace("_rec", "file_row_number + 1 AS _rec", 1)
     con.execute(f"CREATE TEMP VIEW typed_{i} AS SELECT {renumbered} "
                 f"FROM read_parquet('{path}', file_row_number = true)")
+
+
+# A CSV's typed rows take about twice its size in memory (measured: 4.2 GB of peak for
+# 2.1 GB of CSV); a gzip'd CSV is taken to be 10 times its size.
+TYPED_BYTES_PER_CSV_BYTE = 2
+GZIP_RATIO = 10
+_UNITS = {"": 1, "B": 1, "KB": 10**3, "MB": 10**6, "GB": 10**9, "TB": 10**12,
+          "KIB": 2**10, "MIB": 2**20, "GIB": 2**30, "TIB": 2**40}
+
+
+def _fits_in_memory(con, part: Staged) -> bool:
+    """Whether ``part``'s typed rows fit in the connection's memory_limit."""
+    size = part.path.stat().st_size if part.path is not None else 0
+    if part.path is not None and part.path.name.lower().endswith(".gz"):
+        size *= GZIP_RATIO
+    limit = con.execute("SELECT current_setting('memory_limit')").fetchone()[0]
+    match = re.fullmatch(r"\s*([0-9.]+)\s*([A-Za-z]*)\s*", str(limit))
+    if match is None or match.group(2).upper() not in _UNITS:
+        return False  # an unknown limit: the Parquet path works whatever the memory
+    return size * TYPED_BYTES_PER_CSV_BYTE <= float(match.group(1)) * _UNITS[match.group(2).upper()]
 
 
 def _file_failed(part: Staged, error: FileError, result: IngestResult) -> None:

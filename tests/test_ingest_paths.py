@@ -5,6 +5,7 @@ updates of stored rows."""
 
 from __future__ import annotations
 
+import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
@@ -113,6 +114,38 @@ def test_parquet_view_and_csv_copy_store_the_same(tmp_path):
     # e1 at minute 1 was a conflict the first time, so it is new now
     assert second[4] == (2, 1, 4 + 1, 2 + 1, 1)
     assert len(second[1]) == 1 and second[1][0][5] == 102  # the replaced version
+
+
+def test_a_csv_too_big_for_memory_stores_the_same_through_parquet(tmp_path, monkeypatch):
+    """A CSV whose typed rows would not fit in the writer's memory is typed into a
+    Parquet file instead of a temp table: same rows, history, quarantine, lines."""
+    in_memory = _ingest_both(tmp_path, "table", _csv)
+    monkeypatch.setattr(ingest_module, "TYPED_BYTES_PER_CSV_BYTE", 10**15)
+    answers = []
+    real = ingest_module._fits_in_memory
+    monkeypatch.setattr(ingest_module, "_fits_in_memory",
+                        lambda con, part: answers.append(real(con, part)) or answers[-1])
+    assert _ingest_both(tmp_path, "parquet", _csv) == in_memory
+    assert answers == [False, False]  # both batches went the Parquet way
+
+
+def test_an_unreadable_memory_limit_means_parquet(tmp_path) -> None:
+    from metrics.readers import Staged
+
+    class Con:  # a limit in a unit we do not know
+        def execute(self, sql):
+            return self
+
+        def fetchone(self):
+            return ("lots",)
+
+    path = tmp_path / "a.csv"
+    path.write_text("a\n1\n")
+    assert ingest_module._fits_in_memory(Con(), Staged("a.csv", "t", "csv", None, {}, [], path,
+                                                       1)) is False
+    con = duckdb.connect()
+    con.execute("SET memory_limit = '1GB'")
+    assert ingest_module._fits_in_memory(con, Staged("a.csv", "t", "csv", None, {}, [], path, 1))
 
 
 def test_a_hash_that_collides_all_the_time_changes_nothing(tmp_path, monkeypatch):
