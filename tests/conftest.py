@@ -23,6 +23,29 @@ os.environ["MLKPI_STRICT_TEMPLATES"] = "1"
 
 StoreBuilder = Callable[..., Path]
 
+# `mlkpi ARGS` in a fresh interpreter, then which heavy modules that run imported
+_CLI_PROBE = """
+import io, sys, contextlib
+from metrics.cli import main
+out = io.StringIO()
+with contextlib.redirect_stdout(out):
+    code = main(sys.argv[1:])
+print(sorted(m for m in ("ibis", "pandas", "pyarrow") if m in sys.modules))
+print(out.getvalue())
+"""
+
+
+def cli_probe(*args: str) -> tuple[str, str]:
+    """Run ``mlkpi ARGS`` in a new process: (the list of ibis/pandas/pyarrow it imported,
+    as printed, e.g. "[]"; its standard output)."""
+    import subprocess
+    import sys
+
+    run = subprocess.run([sys.executable, "-c", _CLI_PROBE, *args], capture_output=True,
+                         text=True, check=True)
+    modules, out = run.stdout.split("\n", 1)
+    return modules, out
+
 
 def write_csv(path: Path, rows: list[dict]) -> Path:
     """Write dict rows as CSV; the header is the union of keys in first-seen order."""

@@ -5,11 +5,10 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from conftest import cli_probe
 
 from metrics import compiled
 from metrics.catalog import load_catalog
@@ -135,15 +134,6 @@ def test_an_unwritable_cache_only_costs_speed(sample_db: Path, tmp_path: Path,
     _same(_templated(sample_db, Scope(), wanted), _direct(sample_db, Scope(), wanted))
 
 
-PROBE = """
-import io, sys, contextlib
-from metrics.cli import main
-out = io.StringIO()
-with contextlib.redirect_stdout(out):
-    code = main(sys.argv[1:])
-print(sorted(m for m in ("ibis", "pandas", "pyarrow") if m in sys.modules))
-print(out.getvalue())
-"""
 
 
 @pytest.mark.parametrize("command", [["kpis", "--period", "2026Q3"], ["slo"],
@@ -151,12 +141,8 @@ print(out.getvalue())
 def test_the_cli_does_not_import_ibis_once_a_shape_is_compiled(
         sample_db: Path, cache: Path, command: list[str]) -> None:
     args = ["--db", str(sample_db), *command, "--format", "json"]
-    cold = subprocess.run([sys.executable, "-c", PROBE, *args], capture_output=True,
-                          text=True, check=True)
-    warm = subprocess.run([sys.executable, "-c", PROBE, *args], capture_output=True,
-                          text=True, check=True)
-    cold_modules, cold_out = cold.stdout.split("\n", 1)
-    warm_modules, warm_out = warm.stdout.split("\n", 1)
+    cold_modules, cold_out = cli_probe(*args)
+    warm_modules, warm_out = cli_probe(*args)
     assert "ibis" in cold_modules  # compiled on the first call
-    assert warm_modules == "[]", warm.stderr
+    assert warm_modules == "[]"
     assert json.loads(warm_out) == json.loads(cold_out)

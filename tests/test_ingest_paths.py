@@ -12,7 +12,7 @@ import pytest
 from conftest import write_csv
 
 from metrics import ingest as ingest_module
-from metrics import readers
+from metrics import readers, typed
 from metrics.ingest import ingest
 from metrics.store import connect_read
 
@@ -120,10 +120,10 @@ def test_a_csv_too_big_for_memory_stores_the_same_through_parquet(tmp_path, monk
     """A CSV whose typed rows would not fit in the writer's memory is typed into a
     Parquet file instead of a temp table: same rows, history, quarantine, lines."""
     in_memory = _ingest_both(tmp_path, "table", _csv)
-    monkeypatch.setattr(ingest_module, "TYPED_BYTES_PER_CSV_BYTE", 10**15)
+    monkeypatch.setattr(typed, "TYPED_BYTES_PER_CSV_BYTE", 10**15)
     answers = []
-    real = ingest_module._fits_in_memory
-    monkeypatch.setattr(ingest_module, "_fits_in_memory",
+    real = typed._fits_in_memory
+    monkeypatch.setattr(typed, "_fits_in_memory",
                         lambda con, part: answers.append(real(con, part)) or answers[-1])
     assert _ingest_both(tmp_path, "parquet", _csv) == in_memory
     assert answers == [False, False]  # both batches went the Parquet way
@@ -141,11 +141,11 @@ def test_an_unreadable_memory_limit_means_parquet(tmp_path) -> None:
 
     path = tmp_path / "a.csv"
     path.write_text("a\n1\n")
-    assert ingest_module._fits_in_memory(Con(), Staged("a.csv", "t", "csv", None, {}, [], path,
+    assert typed._fits_in_memory(Con(), Staged("a.csv", "t", "csv", None, {}, [], path,
                                                        1)) is False
     con = duckdb.connect()
     con.execute("SET memory_limit = '1GB'")
-    assert ingest_module._fits_in_memory(con, Staged("a.csv", "t", "csv", None, {}, [], path, 1))
+    assert typed._fits_in_memory(con, Staged("a.csv", "t", "csv", None, {}, [], path, 1))
 
 
 def test_a_hash_that_collides_all_the_time_changes_nothing(tmp_path, monkeypatch):

@@ -11,33 +11,18 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from conftest import cli_probe
 
 from metrics import prepare as prep
 from metrics.ingest import ingest
 from metrics.periods import period_containing
 
 SAMPLE = Path(__file__).resolve().parent.parent / "sample_data"
-PROBE = """
-import io, sys, contextlib
-from metrics.cli import main
-out = io.StringIO()
-with contextlib.redirect_stdout(out):
-    code = main(sys.argv[1:])
-print(sorted(m for m in ("ibis", "pandas", "pyarrow") if m in sys.modules))
-print(out.getvalue())
-"""
 
 
 def _cli(*args: str) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "metrics.cli", *args], capture_output=True,
                           text=True)
-
-
-def _probe(*args: str) -> tuple[str, str]:
-    run = subprocess.run([sys.executable, "-c", PROBE, *args], capture_output=True, text=True,
-                         check=True)
-    modules, out = run.stdout.split("\n", 1)
-    return modules, out
 
 
 def test_quarters_to_prepare() -> None:
@@ -82,7 +67,7 @@ def test_the_first_commands_after_an_ingest_need_no_compile(tmp_path: Path, cach
     quarter = period_containing(datetime.now(UTC), "quarter")
     for command in (["kpis", "--period", quarter.label], ["kpis", "--period",
                                                           quarter.shift(-1).label], ["slo"]):
-        modules, out = _probe("--db", str(db), *command, "--format", "json")
+        modules, out = cli_probe("--db", str(db), *command, "--format", "json")
         assert modules == "[]", f"{command} compiled after the ingest had prepared it"
         assert json.loads(out)  # a real report
 
