@@ -13,17 +13,19 @@ read-only, one connection per call, inside the engines; no connection is cached.
 
 from __future__ import annotations
 
+import functools
 import os
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import pandas as pd
 import streamlit as st
 
+from dashboard import process
 from metrics import health, notes, slo_series
 from metrics import kpis as kpi_engine
 from metrics import slo as slo_engine
@@ -50,7 +52,20 @@ def cap_read_memory() -> None:
 TTL = 6 * 3600  # seconds
 # "background": once an entry's TTL is over, callers still get it (for one more TTL) while
 # one thread recomputes it, so nobody waits for an engine run because a clock ran out.
+T = TypeVar("T")
 CACHE = dict(ttl=TTL, max_entries=256, show_spinner=False, refresh_mode="background")
+
+
+def _cached(**options: Any) -> Callable[[Callable[..., T]], Callable[..., T]]:
+    """``st.cache_data(**options)``, with the computation itself (a cache miss) run aside
+    of this session's turn (``process.aside``): other sessions draw while it computes."""
+    def decorate(fn: Callable[..., T]) -> Callable[..., T]:
+        @functools.wraps(fn)  # Streamlit keys the cache on the name and source of fn
+        def compute(*args: Any, **kwargs: Any) -> T:
+            with process.aside():
+                return fn(*args, **kwargs)
+        return st.cache_data(**options)(compute)
+    return decorate
 
 
 # --- keys ------------------------------------------------------------------------------
@@ -112,7 +127,7 @@ def _team(team: str | None) -> str | None:
 
 # --- the store -------------------------------------------------------------------------
 
-@st.cache_data(ttl=60, max_entries=16, show_spinner=False, refresh_mode="background")
+@_cached(ttl=60, max_entries=16, show_spinner=False, refresh_mode="background")
 def _status(db: str, snap: float) -> dict[str, Any]:
     path = Path(db)
     try:
@@ -131,7 +146,7 @@ def store_status() -> dict[str, Any]:
     return _status(db, snap)
 
 
-@st.cache_data(**CACHE)
+@_cached(**CACHE)
 def _span(db: str, snap: float) -> tuple[datetime, datetime] | None:
     return health.event_span(Path(db))
 
@@ -142,7 +157,7 @@ def event_span() -> tuple[datetime, datetime] | None:
     return _span(db, snap)
 
 
-@st.cache_data(**CACHE)
+@_cached(**CACHE)
 def _teams(db: str, snap: float) -> list[str]:
     return health.team_names(Path(db))
 
@@ -153,7 +168,7 @@ def teams() -> list[str]:
     return _teams(db, snap)
 
 
-@st.cache_data(**CACHE)
+@_cached(**CACHE)
 def _quarantine(db: str, snap: float, limit: int) -> pd.DataFrame:
     return health.quarantine_rows(Path(db), limit)
 
@@ -163,7 +178,7 @@ def quarantine_rows(limit: int = 500) -> pd.DataFrame:
     return _quarantine(db, snap, limit)
 
 
-@st.cache_data(**CACHE)
+@_cached(**CACHE)
 def _ingests(db: str, snap: float, limit: int) -> pd.DataFrame:
     return health.ingest_history(Path(db), limit)
 
@@ -179,7 +194,7 @@ def catalog() -> Catalog:
     return load_catalog()
 
 
-@st.cache_data(**CACHE)
+@_cached(**CACHE)
 def _kpi_report(db: str, snap: float, cfg: str, cfg_t: float, period: str,
                 team: str | None, tier: int | None) -> dict[str, Any]:
     return kpi_engine.kpi_report(Path(db), parse_period(period), team=team, tier=tier,
@@ -192,7 +207,7 @@ def kpi_report(period: str, team: str | None = None, tier: str | int | None = No
     return _kpi_report(*_key(), period, _team(team), _tier(tier))
 
 
-@st.cache_data(**CACHE)
+@_cached(**CACHE)
 def _kpi_series(db: str, snap: float, cfg: str, cfg_t: float, end: str, n: int,
                 kpi_ids: tuple[str, ...] | None, team: str | None, tier: int | None,
                 grain: str | None) -> pd.DataFrame:
@@ -209,7 +224,7 @@ def kpi_series(end: str, n: int = 8, kpi_ids: list[str] | None = None,
     return _kpi_series(*_key(), end, n, ids, _team(team), _tier(tier), grain)
 
 
-@st.cache_data(**CACHE)
+@_cached(**CACHE)
 def _kpi_tiles(db: str, snap: float, cfg: str, cfg_t: float, period: str, team: str | None,
                tier: int | None, grain: str | None) -> dict[str, dict[str, Any]]:
     from dashboard import views  # views imports this module
@@ -227,7 +242,7 @@ def kpi_tiles(period: str, team: str | None = None, tier: str | int | None = Non
     return _kpi_tiles(*_key(), period, _team(team), _tier(tier), grain)
 
 
-@st.cache_data(**CACHE)
+@_cached(**CACHE)
 def _review_table(db: str, snap: float, cfg: str, cfg_t: float, quarter: str,
                   team: str | None, tier: int | None) -> pd.DataFrame:
     from dashboard import report  # display code; imported here to keep this module's head light
@@ -257,7 +272,7 @@ def series_by_team(end: str, kpi_id: str, team_names: list[str], n: int = 8,
     return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
 
 
-@st.cache_data(**CACHE)
+@_cached(**CACHE)
 def _kpi_events(db: str, snap: float, cfg: str, cfg_t: float, kpi_id: str, period: str,
                 team: str | None, tier: int | None) -> pd.DataFrame:
     return kpi_engine.kpi_events(Path(db), kpi_id, parse_period(period), team, tier,
@@ -294,7 +309,7 @@ def to_csv(df: pd.DataFrame) -> bytes:
 
 # --- SLO -------------------------------------------------------------------------------
 
-@st.cache_data(**CACHE)
+@_cached(**CACHE)
 def _slo_report(db: str, snap: float, cfg: str, cfg_t: float, team: str | None,
                 tier: int | None, endpoint: str | None) -> dict[str, Any]:
     return slo_engine.slo_report(Path(db), team=team, tier=tier, endpoint=endpoint,
@@ -307,7 +322,7 @@ def slo_report(team: str | None = None, tier: str | int | None = None,
     return _slo_report(*_key(), _team(team), _tier(tier), endpoint)
 
 
-@st.cache_data(**CACHE)
+@_cached(**CACHE)
 def _slo_frame(db: str, snap: float, cfg: str, cfg_t: float, what: str,
                endpoint: str) -> pd.DataFrame:
     path, config = Path(db), _config(cfg)

@@ -20,7 +20,9 @@ turns in arrival order gives the same total work, but the first person has the p
 after one page's time, the second after two, and so on: the median halves, the last
 person is no later. ``turn()`` does that, with bounded patience: a run whose turn has
 not come within ``PATIENCE_S`` (the page before it is slow, e.g. reading a cold store)
-runs anyway, alongside, as it would without turns.
+runs anyway, alongside, as it would without turns. And a run that has to compute a
+figure (a cache miss: the first page after an ingest) hands its turn on while it
+computes (``aside()``, in ``data``), so only drawing ever waits for a turn.
 
     with turn():       # app.py, around each script run
         main()
@@ -77,23 +79,42 @@ class Turns:
 
     ``with turns.turn(): …`` runs the block when every earlier holder has finished, or
     after ``patience`` seconds whatever happens (then without holding a turn, so a slow
-    holder never delays anyone by more than ``patience``). Thread-safe."""
+    holder never delays anyone by more than ``patience``). Inside it, ``with
+    turns.aside(): …`` hands the turn on for the duration of slow work that is not
+    drawing (computing a figure the cache does not hold yet), then queues for it again.
+    Thread-safe."""
 
     def __init__(self, patience: float) -> None:
         self.patience = patience
         self._lock = threading.Lock()
         self._waiting: deque[threading.Event] = deque()
         self._busy = False
+        self._mine = threading.local()  # .owned: this thread holds the turn
 
     @contextmanager
     def turn(self) -> Iterator[bool]:
         """Yields True when the block runs in its turn, False when patience ran out."""
-        owned = self._take()
+        self._mine.owned = self._take()
         try:
-            yield owned
+            yield self._mine.owned
         finally:
-            if owned:
+            if self._mine.owned:
                 self._pass_on()
+            self._mine.owned = False
+
+    @contextmanager
+    def aside(self) -> Iterator[None]:
+        """Hand the turn on while the block runs, if this thread holds it; queue for it
+        again afterwards (with the same patience). A no-op in any other thread."""
+        if not getattr(self._mine, "owned", False):
+            yield
+            return
+        self._mine.owned = False
+        self._pass_on()
+        try:
+            yield
+        finally:
+            self._mine.owned = self._take()
 
     def _take(self) -> bool:
         with self._lock:
@@ -124,3 +145,8 @@ _TURNS = Turns(PATIENCE_S)
 def turn() -> AbstractContextManager[bool]:
     """This process's turns for script runs (see the module's docstring)."""
     return _TURNS.turn()
+
+
+def aside() -> AbstractContextManager[None]:
+    """Around work that is not drawing (``data``'s cache misses): others draw meanwhile."""
+    return _TURNS.aside()

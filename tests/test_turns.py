@@ -76,3 +76,40 @@ def test_the_turn_passes_on_when_the_run_fails() -> None:
         assert owned
     assert time.perf_counter() - started < 0.5
     assert not turns._busy
+
+
+def test_a_run_hands_its_turn_on_while_it_computes() -> None:
+    """A run that must compute (a cache miss) steps aside: the next run draws at once
+    instead of after the patience, and the first queues again behind it."""
+    turns, log = Turns(patience=10.0), []
+    computing, computed = threading.Event(), threading.Event()
+
+    def cold() -> None:
+        with turns.turn() as owned:
+            log.append(("cold drew its head", owned))
+            with turns.aside():
+                computing.set()
+                computed.wait(10)  # the figure takes this long
+            log.append(("cold drew the rest", turns._mine.owned))
+
+    first = threading.Thread(target=cold)
+    first.start()
+    computing.wait(5)
+    started = time.perf_counter()
+    with turns.turn() as owned:  # a warm run arriving meanwhile
+        log.append(("warm drew", owned))
+        assert time.perf_counter() - started < 1.0, "the warm run waited for the cold one"
+        computed.set()
+        time.sleep(0.05)  # the cold run has computed: it waits for this turn to end
+        assert log[-1] == ("warm drew", True)
+    first.join(5)
+    assert log == [("cold drew its head", True), ("warm drew", True),
+                   ("cold drew the rest", True)]
+    assert not turns._busy and not turns._waiting
+
+
+def test_aside_outside_a_turn_changes_nothing() -> None:
+    turns = Turns(patience=1.0)
+    with turns.aside():  # the warm-up thread, a background cache refresh
+        assert not turns._busy
+    assert not turns._busy and not turns._waiting
