@@ -69,3 +69,37 @@ def test_eight_threads_reading_at_once_see_no_errors_and_the_right_numbers(db):
     # 1 error in 1000 requests: availability 99.9 % in the KPI and in the SLO report;
     # two teams on the roster: 100 − 0.1 × (2 − 1) = 99.9 by the third kind of reader
     assert values == pytest.approx([99.9] * 40)
+
+
+def test_a_reader_opened_during_a_long_read_sees_the_new_snapshot(tmp_path: Path) -> None:
+    """DuckDB hands a new connection the instance of a file name that is still open. A
+    dashboard's overlapping sessions would so read the first snapshot forever; readers
+    open the snapshot by its generation's name instead and see each ingest at once."""
+    from conftest import write_csv
+
+    from metrics.ingest import ingest
+    from metrics.store import snapshot_path
+
+    db = tmp_path / "mlkpi.duckdb"
+
+    def add(name: str) -> None:
+        path = write_csv(tmp_path / f"{name}.csv", [{"team": name, "lead": f"lead of {name}"}])
+        assert ingest(db, "team", [str(path)]).exit_code == 0
+
+    def teams(con: duckdb.DuckDBPyConnection) -> list[str]:
+        return [t for (t,) in con.execute("SELECT team FROM team ORDER BY team").fetchall()]
+
+    add("a")
+    held = connect_read(db)  # a long read of the first snapshot
+    add("b")
+    second = connect_read(db)
+    assert teams(second) == ["a", "b"], "a new reader got the old snapshot's instance"
+    assert teams(held) == ["a"]  # the old reader keeps its snapshot until it closes
+    add("c")
+    third = connect_read(db)
+    assert teams(third) == ["a", "b", "c"] and teams(held) == ["a"]
+    for con in (held, second, third):
+        con.close()
+    snap = snapshot_path(db)
+    names = sorted(p.name for p in tmp_path.glob(snap.name + "*"))
+    assert names == [snap.name, f"{snap.name}.g{snap.stat().st_ino}"], names  # old ones gone
