@@ -93,12 +93,15 @@ def fmt(value: object, unit: str = "") -> str:
     return f"{text} %" if unit.startswith("%") else f"{text} {unit}"
 
 
+_OP_SYMBOLS = {">=": "≥", "<=": "≤", ">": ">", "<": "<"}
+
+
 def target_text(op: str | None, value: object, stretch: object = None, unit: str = "",
                 relative: bool = False) -> str:
     """'≥ 80 % (stretch 95 %)', or for a relative target 'change ≤ -20 % (stretch -40 %)'."""
     if op is None or value is None or _nan(value):
         return "no target"
-    shown = {">=": "≥", "<=": "≤", ">": ">", "<": "<"}.get(op, op)
+    shown = _OP_SYMBOLS.get(op, op)
     unit = "%" if relative else unit
     text = f"{'change ' if relative else ''}{shown} {fmt(value, unit)}"
     if stretch is not None and not _nan(stretch):
@@ -111,7 +114,7 @@ def tile_target(op: str | None, value: object, unit: str = "", relative: bool = 
     releases/team/quarter), 'change ≤ -10 %'. The stretch is left to the tile's help."""
     if op is None or value is None or _nan(value):
         return "no target"
-    shown = {">=": "≥", "<=": "≤", ">": ">", "<": "<"}.get(op, op)
+    shown = _OP_SYMBOLS.get(op, op)
     if relative:
         return f"change {shown} {fmt(value, '%')}"
     return f"{shown} {fmt_short(value, unit)}"

@@ -132,7 +132,7 @@ def publish_snapshot(db: Path) -> None:
     wal = db.with_name(db.name + ".wal")
     if wal.exists() and wal.stat().st_size:
         shutil.copyfile(wal, tmp.with_name(tmp.name + ".wal"))
-    _link_generation(tmp)
+    _link_generation(tmp, snapshot_path(db))
     os.replace(tmp, snapshot_path(db))
     tmp_wal = tmp.with_name(tmp.name + ".wal")
     if tmp_wal.exists():
@@ -154,8 +154,7 @@ def generation_path(snap: Path, inode: int) -> Path:
     return snap.with_name(f"{snap.name}{_GENERATION}{inode}")
 
 
-def _link_generation(tmp: Path) -> None:
-    snap = tmp.with_name(tmp.name.removesuffix(".tmp"))
+def _link_generation(tmp: Path, snap: Path) -> None:
     target = generation_path(snap, tmp.stat().st_ino)
     try:
         target.unlink(missing_ok=True)
