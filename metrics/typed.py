@@ -79,8 +79,10 @@ def _typed(con, kind: Kind, part: Staged, i: int, tz: str | None, columns: str,
         con.execute(f"CREATE TEMP VIEW typed_{i} AS SELECT {renumbered} FROM typed_{i}_rows")
         return
     path = tmp / f"typed_{i}.parquet"
+    # uncompressed: dictionaries and run lengths already make it ~9 bytes a row (2.4 GB for
+    # 263M rows); lz4 saved 30 % of that for ~5 % more time
     part.rows = con.execute(f"COPY ({unnumbered}) TO '{path}' "
-                            "(FORMAT parquet, COMPRESSION lz4_raw, ROW_GROUP_SIZE 1000000)"
+                            "(FORMAT parquet, COMPRESSION uncompressed, ROW_GROUP_SIZE 1000000)"
                             ).fetchone()[0]
     renumbered = columns.replace("_rec", "file_row_number + 1 AS _rec", 1)
     con.execute(f"CREATE TEMP VIEW typed_{i} AS SELECT {renumbered} "

@@ -23,9 +23,10 @@ DATE_TEXT = r"[0-9]{4}-[0-9]{2}-[0-9]{2}"
 
 @dataclass(frozen=True)
 class ColumnSQL:
-    text: str | None  # staged column → trimmed text (or the native value), or None if absent
+    text: str | None  # staged column → text (or the native value), or None if absent
     value: str  # text → typed value, NULL when it cannot be converted
     reason: str  # text and value → why not, NULL when fine
+    first: str | None = None  # text as given → typed value; when set, value retries trimmed
 
 
 TRUE_WORDS = "('true', '1', 'yes')"
@@ -44,8 +45,8 @@ def lit(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
-def _text(col: str, source_type: str) -> str:
-    """The trimmed text of a staged column; empty string is missing.
+def _text(raw: str) -> str:
+    """The trimmed text of a staged string column; empty string is missing.
 
     ``trim`` strips Unicode space separators and decodes every character to find them,
     which cost a third of validating a clean Parquet file. In pure ASCII text
@@ -53,7 +54,6 @@ def _text(col: str, source_type: str) -> str:
     and neither starts nor ends with ' ' is returned as it is: 'svc-1' skips ``trim``,
     ' svc-1' and 'svc-1\u00a0' do not.
     """
-    raw = q(col) if source_type == "VARCHAR" else f"CAST({q(col)} AS VARCHAR)"
     as_is = f"strlen({raw}) = length({raw}) AND NOT prefix({raw}, ' ') AND NOT suffix({raw}, ' ')"
     return f"NULLIF(CASE WHEN {as_is} THEN {raw} ELSE trim({raw}) END, '')"
 
@@ -63,26 +63,60 @@ def text_name(col: str) -> str:
 
 
 def convert(col: Column, source_type: str | None, assume_tz: str | None) -> ColumnSQL:
-    """The three layers of SQL for one contract column (``source_type`` None if absent).
+    """The layers of SQL for one contract column (``source_type`` None if absent).
 
     ``text`` runs over the staged column; ``value`` over ``text`` (named ``_t_<col>``);
     ``reason`` over both, so the costly checks behind a reason run only on failures.
+
+    A string column's text is trimmed. Any other column's text is kept as given and
+    converted (``first``, named ``_f_<col>``); only where that fails is the trimmed text
+    (``_r_<col>``, see ``_retry_text``) converted, and ``value`` is whichever worked.
+    Every text a conversion accepts has no space at either end (the patterns say so; a
+    number cast ignores them), so the value is the one the trimmed text gives, while
+    ``trim`` runs only on the few values that need it: trimming every value was a fifth
+    of the time of checking a clean CSV.
     """
     if source_type is None:
         default = "NULL" if col.default is None else str(col.default).upper()
         return ColumnSQL(None, f"CAST({default} AS {col.sql_type})", "NULL")
     if source_type in NATIVE.get(col.type, ()):
         return _native(col, source_type)
+    raw = q(col.name) if source_type == "VARCHAR" else f"CAST({q(col.name)} AS VARCHAR)"
     t, v = text_name(col.name), q(col.name)
-    value, why = _TEXT_CONVERTERS[col.type](t, col, assume_tz)
     missing = lit(col.name + " is missing") if col.required else "NULL"
-    reason = f"CASE WHEN {t} IS NULL THEN {missing} WHEN {v} IS NULL THEN {why} END"
+    if col.type == "str":
+        return ColumnSQL(_text(raw), t, f"CASE WHEN {t} IS NULL THEN {missing} END")
+    r = retry_name(col.name)
+    first, _ = _TEXT_CONVERTERS[col.type](t, col, assume_tz)
+    retried, why = _TEXT_CONVERTERS[col.type](r, col, assume_tz)
+    value = f"COALESCE({first_name(col.name)}, {retried})"
     if not col.required and col.default is not None:
         # the reason must test the value before the default fills it in: 'rollback=t'
         # is an error, not a silent false
-        reason = f"CASE WHEN {t} IS NULL THEN NULL WHEN ({value}) IS NULL THEN {why} END"
+        # (the text as given converted when there is nothing to retry)
+        reason = f"CASE WHEN {r} IS NULL THEN NULL WHEN ({retried}) IS NULL THEN {why} END"
         value = f"COALESCE({value}, CAST({str(col.default).upper()} AS {col.sql_type}))"
-    return ColumnSQL(_text(col.name, source_type), value, reason)
+    else:
+        reason = (f"CASE WHEN {v} IS NOT NULL THEN NULL WHEN {r} IS NULL THEN {missing} "
+                  f"ELSE {why} END")
+    return ColumnSQL(raw, value, reason, first)
+
+
+def first_name(col: str) -> str:
+    return q(f"_f_{col}")
+
+
+def retry_name(col: str) -> str:
+    return q(f"_r_{col}")
+
+
+def _retry_text(col: str) -> str:
+    """The trimmed text, only where the text as given did not convert (else NULL).
+
+    A layer of its own: were ``trim`` written inside the value's expression, DuckDB would
+    lift it, as a common subexpression, out of the COALESCE and run it on every row."""
+    return (f"CASE WHEN {first_name(col)} IS NULL THEN NULLIF(trim({text_name(col)}), '') END "
+            f"AS {retry_name(col)}")
 
 
 def _native(col: Column, source_type: str) -> ColumnSQL:
@@ -104,7 +138,9 @@ def _native(col: Column, source_type: str) -> ColumnSQL:
 def _int(t: str, col: Column, tz: str | None) -> tuple[str, str]:
     # '3' and '3.0' are 3; '1.5' is an error (a plain cast would round it to 2)
     # the pattern first: TRY_CAST alone reads '15e-1' as 2, '0x10' as 16 and '1_000' as 1000
-    value = (f"CASE WHEN regexp_full_match({t}, '{INT_TEXT}') THEN "
+    # digits alone (the common case) need no pattern: a glob for a non-digit is 3x cheaper
+    value = (f"CASE WHEN NOT {t} GLOB '*[!0-9]*' THEN TRY_CAST({t} AS BIGINT) "
+             f"WHEN regexp_full_match({t}, '{INT_TEXT}') THEN "
              f"CASE WHEN contains({t}, '.') "
              f"THEN TRY_CAST(TRY_CAST({t} AS DECIMAL(38, 0)) AS BIGINT) "
              f"ELSE TRY_CAST({t} AS BIGINT) END END")
@@ -160,26 +196,26 @@ def _ts(t: str, col: Column, tz: str | None) -> tuple[str, str]:
     return value, why
 
 
-def _str(t: str, col: Column, tz: str | None) -> tuple[str, str]:
-    return t, "NULL"
-
-
-_TEXT_CONVERTERS = {"int": _int, "float": _float, "bool": _bool, "date": _date,
-                    "ts": _ts, "str": _str}
+_TEXT_CONVERTERS = {"int": _int, "float": _float, "bool": _bool, "date": _date, "ts": _ts}
 
 
 def typed_query(kind: Kind, present: dict[str, str], assume_tz: str | None, source: str) -> str:
     """Rows of ``source`` with typed columns, ``_conv_ok`` and ``_conv``.
 
     ``source`` has ``_file``, ``_rec`` and the staged columns listed in ``present``.
+    The layers, innermost first: texts; first conversions; retry texts; values (and the
+    texts kept for reasons); ``_conv_ok``; ``_conv``.
     ``_conv`` lists {column, reason} for each value that could not be converted; it is
     built only for rows where ``_conv_ok`` (no reason at all) is false, since building
     lists of structs for millions of clean rows costs more than the checks themselves.
     """
     parts = {c.name: convert(c, present.get(c.name), assume_tz) for c in kind.columns}
     texts = ", ".join(f"{p.text} AS {text_name(n)}" for n, p in parts.items() if p.text)
+    firsts = "".join(f", {p.first} AS {first_name(n)}" for n, p in parts.items() if p.first)
+    retries = "".join(f", {_retry_text(n)}" for n, p in parts.items() if p.first)
     values = ", ".join(f"{p.value} AS {q(n)}" for n, p in parts.items())
-    keep_texts = ", ".join(text_name(n) for n, p in parts.items() if p.text)
+    keep_texts = ", ".join([*(text_name(n) for n, p in parts.items() if p.text),
+                            *(retry_name(n) for n, p in parts.items() if p.first)])
     reasons = ", ".join(
         f"{{'column': {lit(n)}, 'reason': {p.reason}}}" for n, p in parts.items()
     )
@@ -190,7 +226,8 @@ def typed_query(kind: Kind, present: dict[str, str], assume_tz: str | None, sour
                    list_filter([{reasons}], lambda e: e.reason IS NOT NULL) END AS _conv
                FROM (SELECT *, {fine or 'true'} AS _conv_ok FROM
                      (SELECT _file, _rec, {values}{', ' + keep_texts if keep_texts else ''}
-                      FROM (SELECT _file, _rec{', ' + texts if texts else ''} FROM {source})))"""
+                      FROM (SELECT *{retries} FROM (SELECT *{firsts} FROM
+                            (SELECT _file, _rec{', ' + texts if texts else ''} FROM {source})))))"""
 
 
 def validated_query(kind: Kind, present: dict[str, str], assume_tz: str | None,

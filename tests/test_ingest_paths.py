@@ -180,9 +180,69 @@ def test_the_ascii_fast_lane_trims_exactly_like_trim():
     con = duckdb.connect()
     con.execute("CREATE TABLE t (v VARCHAR)")
     con.executemany("INSERT INTO t VALUES (?)", [[v] for v in values])
-    got = con.execute(f"SELECT v, {_text('v', 'VARCHAR')}, NULLIF(trim(v), '') FROM t").fetchall()
+    got = con.execute(f"SELECT v, {_text('v')}, NULLIF(trim(v), '') FROM t").fetchall()
     assert [(v, fast) for v, fast, _ in got] == [(v, slow) for v, _, slow in got]
     assert got[7][1] == "svc" and got[5][1] == "\tsvc"  # Unicode spaces go, a tab stays
+
+
+@pytest.mark.parametrize("type_, tz, default", [
+    ("int", None, None), ("float", None, None), ("bool", None, None), ("bool", None, False),
+    ("date", None, None), ("ts", None, None), ("ts", "Europe/Paris", None)])
+def test_typed_text_is_converted_as_given_then_trimmed_exactly_like_trimmed_first(type_, tz,
+                                                                                    default):
+    """A number, flag, date or timestamp is converted from its text as given and, only when
+    that fails, from its trimmed text: values and reasons must equal trimming first."""
+    import duckdb
+
+    from metrics.events import Column, Kind
+    from metrics.validate import _TEXT_CONVERTERS, typed_query
+
+    values = ["3", " 3", "3 ", "\u00a03\u3000", "\t3", "3\t", "+3", "3.0", " 3.0 ", "1.5",
+              "1e3", " 1e3", "0x10", "1_000", "nan", " inf", "true", " Yes", "no\u2000", "t",
+              "2026-07-01", " 2026-07-01", "2026-07-01T09:30:00Z", " 2026-07-01T09:30:00z ",
+              "2026-07-01T09:30:00", "\u202f2026-07-01 09:30", "2026-03-29T02:30:00",
+              "2026-10-25T02:30:00", "2026-07-01T09:30:00+02:00\u00a0", "", "   ", "\u3000",
+              None]
+    col = Column("x", type_, default is None, default=default)
+    kind = Kind("k", "", (col,), ("x",))
+    trimmed = "NULLIF(trim(t.x), '')"
+    value, why = _TEXT_CONVERTERS[type_](trimmed, col, tz)
+    missing = "'x is missing'" if default is None else "NULL"
+    reason = f"CASE WHEN {trimmed} IS NULL THEN {missing} WHEN ({value}) IS NULL THEN {why} END"
+    if default is not None:  # an optional flag: left out is false, but 't' is an error
+        value = f"COALESCE({value}, {default})"
+    con = duckdb.connect()
+    con.execute("SET TimeZone = 'UTC'")
+    con.execute("CREATE TABLE t (n INTEGER, x VARCHAR)")  # x: the staged text
+    con.executemany("INSERT INTO t VALUES (?, ?)", list(enumerate(values)))
+    got = con.execute(f"""SELECT t.x, typed.x, typed._conv[1].reason, {value}, {reason}
+                          FROM ({typed_query(kind, {"x": "VARCHAR"}, tz,
+                                             "(SELECT 0 AS _file, n AS _rec, x FROM t)")}) typed
+                          JOIN t ON t.n = typed._rec ORDER BY t.n""").fetchall()
+    assert [(v, x, why) for v, x, why, _, _ in got] == [(v, x, why) for v, _, _, x, why in got]
+    assert sum(x is not None for _, x, *_ in got) >= 2  # some text of each type converts
+
+
+def test_digits_alone_skip_the_whole_number_pattern_and_convert_the_same():
+    """The glob short cut for plain digits must give what the pattern alone gives."""
+    import duckdb
+
+    from metrics.events import Column
+    from metrics.validate import INT_TEXT, _int
+
+    values = ["0", "7", "007", "123", "9223372036854775807", "9223372036854775808",
+              "99999999999999999999", "", "\uff11\uff12", "\u0663", "1\u0663", "3.0", "-4",
+              "+5", "1.5", "1e3", "0x10", "1_000", "1 ", " 1", "12a", "a12", None]
+    value, _ = _int("t", Column("n", "int"), None)
+    reference = (f"CASE WHEN regexp_full_match(t, '{INT_TEXT}') THEN CASE WHEN contains(t, '.') "
+                 "THEN TRY_CAST(TRY_CAST(t AS DECIMAL(38, 0)) AS BIGINT) "
+                 "ELSE TRY_CAST(t AS BIGINT) END END")
+    con = duckdb.connect()
+    con.execute("CREATE TABLE v (t VARCHAR)")
+    con.executemany("INSERT INTO v VALUES (?)", [[v] for v in values])
+    got = con.execute(f"SELECT t, {value}, {reference} FROM v").fetchall()
+    assert [(t, a) for t, a, _ in got] == [(t, b) for t, _, b in got]
+    assert [a for _, a, _ in got[:7]] == [0, 7, 7, 123, 2**63 - 1, None, None]
 
 
 def test_a_csv_read_in_parallel_reports_the_right_lines(tmp_path):
