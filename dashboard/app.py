@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import copy
 import logging
+import os
 import sys
 from datetime import UTC, datetime
-from pathlib import Path
 
 import streamlit as st
 
-_ROOT = str(Path(__file__).resolve().parent.parent)
+# abspath, not resolve(): this runs on every script run, and resolving asks the disk
+_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 if _ROOT not in sys.path:  # `streamlit run dashboard/app.py` puts only dashboard/ on the path
     sys.path.insert(0, _ROOT)
 
@@ -87,6 +88,7 @@ def _main() -> None:
     st.set_page_config(page_title="mlkpi", page_icon=":material/insights:", layout="wide")
     data.cap_read_memory()  # before the first read connection of this process
     process.quiet_server_logs()
+    process.quick_switches()
     page = st.navigation(_pages())
     warmup.maybe_start()  # a new snapshot: fill the caches of the default views in the back
     try:

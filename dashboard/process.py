@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import gc
 import logging
+import sys
 import threading
 from collections import deque
 from collections.abc import Callable, Iterator
@@ -39,6 +40,7 @@ from contextlib import AbstractContextManager, contextmanager
 from typing import Any, TypeVar
 
 PATIENCE_S = 1.0  # a full burst of 16 warm scorecards is ~0.25 s
+SWITCH_INTERVAL_S = 0.0001  # Python's default is 0.005
 
 _LOCK = threading.Lock()
 _frozen: set[str] = set()
@@ -65,6 +67,20 @@ def quiet_server_logs() -> None:
     logger = logging.getLogger("uvicorn.error")
     if logger.level != logging.WARNING:  # setLevel empties every logger's level cache
         logger.setLevel(logging.WARNING)
+
+
+def quick_switches() -> None:
+    """Hand the GIL between threads every 0.1 ms instead of every 5 ms.
+
+    A script run releases the GIL for every element it sends (a write to the event
+    loop's wake-up pipe) and must then wait for it to come back; while the event loop's
+    thread is busy with other sessions, that wait lasts up to a whole switch interval.
+    Under 16 sessions at once, py-spy found the script threads in that wait for ~40 % of
+    their time. At 0.1 ms the median of 16 concurrent scorecards at 263M rows fell from
+    0.22-0.23 s to 0.15-0.17 s (p95 0.31 to 0.24-0.27 s), for ~10 % more CPU a session.
+    """
+    if sys.getswitchinterval() != SWITCH_INTERVAL_S:
+        sys.setswitchinterval(SWITCH_INTERVAL_S)
 
 
 def once(name: str, build: Callable[[], T]) -> T:

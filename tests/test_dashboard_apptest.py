@@ -359,3 +359,19 @@ def test_the_first_run_freezes_what_is_loaded_so_later_collections_skip_it(
     assert_clean(run(sample_db, "scorecard", monkeypatch))
     assert "first run" in process._frozen and gc.get_freeze_count() > 0
     assert process.freeze_startup() is False  # once per process
+
+
+def test_a_run_makes_the_server_hand_the_gil_over_quickly(sample_db, monkeypatch) -> None:
+    """The dashboard's runs set the short switch interval (see ``process.quick_switches``);
+    the test process gets its own default back afterwards."""
+    import sys
+
+    from dashboard import process
+
+    default = sys.getswitchinterval()
+    try:
+        sys.setswitchinterval(0.005)
+        assert_clean(run(sample_db, "scorecard", monkeypatch))
+        assert sys.getswitchinterval() == pytest.approx(process.SWITCH_INTERVAL_S)
+    finally:
+        sys.setswitchinterval(default)
