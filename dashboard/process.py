@@ -76,8 +76,8 @@ def quick_switches() -> None:
     loop's wake-up pipe) and must then wait for it to come back; while the event loop's
     thread is busy with other sessions, that wait lasts up to a whole switch interval.
     Under 16 sessions at once, py-spy found the script threads in that wait for ~40 % of
-    their time. At 0.1 ms the median of 16 concurrent scorecards at 263M rows fell from
-    0.22-0.23 s to 0.15-0.17 s (p95 0.31 to 0.24-0.27 s), for ~10 % more CPU a session.
+    their time. At 0.1 ms the median of 16 concurrent scorecards fell from 0.21-0.23 s
+    to 0.13-0.18 s over six runs at 30M and 263M rows, for ~10 % more CPU a session.
     """
     if sys.getswitchinterval() != SWITCH_INTERVAL_S:
         sys.setswitchinterval(SWITCH_INTERVAL_S)

@@ -80,7 +80,7 @@ def _typed(con, kind: Kind, part: Staged, i: int, tz: str | None, columns: str,
         return
     path = tmp / f"typed_{i}.parquet"
     # uncompressed: dictionaries and run lengths already make it ~10 bytes a row (2.6 GB for
-    # 263M rows; lz4 saved a third of that for ~5 % more time). Row groups of DuckDB's
+    # 263M rows; lz4 saved over a quarter of that for ~5 % more time). Row groups of DuckDB's
     # default size: with 1M-row groups, writing the file took 1.5x as long
     part.rows = con.execute(f"COPY ({unnumbered}) TO '{path}' "
                             "(FORMAT parquet, COMPRESSION uncompressed)"

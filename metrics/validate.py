@@ -93,7 +93,7 @@ def convert(col: Column, source_type: str | None, assume_tz: str | None) -> Colu
     if not col.required and col.default is not None:
         # the reason must test the value before the default fills it in: 'rollback=t'
         # is an error, not a silent false
-        # (the text as given converted when there is nothing to retry)
+        # (no retry text: the text as given converted, or there was no text)
         reason = f"CASE WHEN {r} IS NULL THEN NULL WHEN ({retried}) IS NULL THEN {why} END"
         value = f"COALESCE({value}, CAST({str(col.default).upper()} AS {col.sql_type}))"
     else:
