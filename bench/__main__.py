@@ -6,7 +6,7 @@ asserts them:
 
 * ingest rows/s, CSV and Parquet, full validation;
 * whole-process ``mlkpi kpis`` for a quarter and ``mlkpi slo``: the first run after the
-  ingests (which prepared the common query shapes, ``metrics.prepare``; the ingest times
+  ingests (which prepared the common query shapes, ``metrics.sql.prepare``; the ingest times
   include that step), then the median of the next runs;
 * the same answers by a plain pandas script over the same files, checked to agree (read
   row group by row group above 40M rows, where one DataFrame would not fit in memory);
@@ -65,7 +65,7 @@ def main(argv: list[str] | None = None) -> int:
             shutil.rmtree(path) if path.is_dir() else path.unlink()
     work.mkdir(parents=True, exist_ok=True)
     # every process below (ingests, CLI runs, the dashboard) shares one template cache that
-    # starts empty: the ingests compile what they prepare (metrics.prepare), as for a user
+    # starts empty: the ingests compile what they prepare (metrics.sql.prepare), as for a user
     os.environ["MLKPI_CACHE_DIR"] = str(work / "cache")
     results: dict = {"machine": machine(), "sli_rows": args.sli_rows,
                      "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"), "steps": {}}

@@ -24,9 +24,9 @@ if _ROOT not in sys.path:  # `streamlit run dashboard/app.py` puts only dashboar
 from dashboard import components, data, filters, process, warmup  # noqa: E402
 from metrics.catalog import CatalogError  # noqa: E402
 from metrics.config import ConfigError  # noqa: E402
-from metrics.notes import NoteError  # noqa: E402
 from metrics.periods import PeriodError  # noqa: E402
-from metrics.store import StoreError  # noqa: E402
+from metrics.store.db import StoreError  # noqa: E402
+from metrics.store.notes import NoteError  # noqa: E402
 
 log = logging.getLogger("mlkpi.dashboard")
 

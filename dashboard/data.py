@@ -26,16 +26,17 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import process
-from metrics import health, notes, slo_series
-from metrics import kpis as kpi_engine
-from metrics import slo as slo_engine
 from metrics.catalog import Catalog, load_catalog
 from metrics.config import OrgConfig, config_path_from_env, load_config, resolve_target
+from metrics.kpi import report as kpi_engine
 from metrics.periods import parse_period
-from metrics.store import StoreError, db_path_from_env, snapshot_path
+from metrics.slo import report as slo_engine
+from metrics.slo import series as slo_series
+from metrics.store import health, notes
+from metrics.store.db import StoreError, db_path_from_env, snapshot_path
 
 # The server is one long-lived process for every session: cap the memory of its DuckDB
-# read connections (metrics.store.connect_read reads $MLKPI_READ_MEMORY; DuckDB's own
+# read connections (metrics.store.db.connect_read reads $MLKPI_READ_MEMORY; DuckDB's own
 # default is 80 % of RAM, and at 263M SLI rows its buffer pool took the server to 1.7 GB).
 # The engines stream their scans, so the cap costs no speed; an operator may set another.
 READ_MEMORY = "512MB"

@@ -19,7 +19,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from dashboard import charts, theme
-from metrics.targets import change_percent
+from metrics.kpi.targets import change_percent
 
 COLUMNS = ["KPI", "Family", "Value", "Unit", "Target", "Status", "Previous status", "QoQ %",
            "YoY %", "Sample size", "Stale", "id"]

@@ -7,7 +7,7 @@ status has a word and a symbol too.
 
 from __future__ import annotations
 
-from metrics.targets import STATUS_LABELS
+from metrics.kpi.targets import STATUS_LABELS
 
 # Okabe & Ito (2008), "Color Universal Design"; black left out (invisible in dark mode).
 ORANGE = "#E69F00"

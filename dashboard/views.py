@@ -13,8 +13,8 @@ import pandas as pd
 
 from dashboard import data, theme
 from metrics.config import resolve_target
+from metrics.kpi.targets import evaluate
 from metrics.periods import parse_period
-from metrics.targets import evaluate
 
 
 def status_counts(report: dict[str, Any]) -> dict[str, int]:

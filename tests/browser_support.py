@@ -3,8 +3,9 @@
 * ``build_sample_store(folder)``: the small sample (seed 42, as of 2026-11-22), ingested
   kind by kind through the real ingest path.
 * ``DashboardServer(db)``: ``streamlit run dashboard/app.py`` in a private folder holding the
-  same ``.streamlit/config.toml`` that ``mlkpi serve`` writes (``metrics.serve.streamlit_config``),
-  on a free port, with ``MLKPI_DB``; ready when ``/_stcore/health`` answers ``ok``.
+  same ``.streamlit/config.toml`` that ``mlkpi serve`` writes
+  (``metrics.cli.serve.streamlit_config``), on a free port, with ``MLKPI_DB``;
+  ready when ``/_stcore/health`` answers ``ok``.
 * ``launch_chromium(playwright)``: Debian's ``/usr/bin/chromium`` (never ``playwright install``).
 * ``wait_rendered(page, …)``: the script has finished (``stApp`` script state ``notRunning``),
   the status widget is gone, and the expected charts/selectors are present.
@@ -75,7 +76,7 @@ def chromium_missing_reason() -> str | None:
 
 def build_sample_store(folder: Path, as_of: date = AS_OF) -> Path:
     """Generate the small sample into ``folder/sample`` and ingest every kind into a store."""
-    from metrics.ingest import ingest
+    from metrics.ingest.run import ingest
     from metrics.sample import generate
 
     folder.mkdir(parents=True, exist_ok=True)
@@ -128,7 +129,7 @@ class DashboardServer:
         self.stop()
 
     def start(self) -> None:
-        from metrics.serve import streamlit_config
+        from metrics.cli.serve import streamlit_config
 
         self.port = free_port()
         self.run_dir = Path(tempfile.mkdtemp(prefix="mlkpi-browser-"))

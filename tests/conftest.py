@@ -11,11 +11,11 @@ from pathlib import Path
 
 import pytest
 
-from metrics.ingest import ingest
+from metrics.ingest.run import ingest
 
 warnings.filterwarnings("ignore", message=".*Pandas4Warning.*")
 
-# Compiled query templates (metrics.compiled) go to a folder of this test run, not the
+# Compiled query templates (metrics.sql.templates) go to a folder of this test run, not the
 # user's cache, and a query whose values escape its parameters fails instead of quietly
 # running uncompiled. Subprocesses (the CLI, the dashboard server) inherit both.
 os.environ["MLKPI_CACHE_DIR"] = tempfile.mkdtemp(prefix="mlkpi-test-cache-")
@@ -26,7 +26,7 @@ StoreBuilder = Callable[..., Path]
 # `mlkpi ARGS` in a fresh interpreter, then which heavy modules that run imported
 _CLI_PROBE = """
 import io, sys, contextlib
-from metrics.cli import main
+from metrics.cli.main import main
 out = io.StringIO()
 with contextlib.redirect_stdout(out):
     code = main(sys.argv[1:])
@@ -84,7 +84,7 @@ def make_store(tmp_path: Path) -> StoreBuilder:
             result = ingest(db, kind, [str(path)])
             assert result.exit_code == 0, (kind, result.file_errors, result.errors[:3])
         if not db.exists():  # an empty store: create the schema and its snapshot
-            from metrics.store import writer
+            from metrics.store.db import writer
             with writer(db):
                 pass
         return db

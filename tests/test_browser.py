@@ -124,7 +124,7 @@ def close_enough(shown: float, value: float) -> bool:
 
 
 def engine_report(db: Path, period: str, team: str | None = None, tier: int | None = None):
-    from metrics.kpis import kpi_report
+    from metrics.kpi.report import kpi_report
     from metrics.periods import parse_period
 
     return kpi_report(db, parse_period(period), team=team, tier=tier)
@@ -233,7 +233,7 @@ def test_shared_scorecard_link_matches_engine(dashboard, sample_store, browser_c
 
 
 def test_shared_slo_link_shows_its_scope(dashboard, sample_store, browser_context):
-    from metrics.slo import slo_report
+    from metrics.slo.report import slo_report
 
     page = open_page(browser_context, dashboard, f"/slo?team={TEAM}&tier=1")
     assert_clean(page)
@@ -268,7 +268,7 @@ def test_shared_slo_link_shows_its_scope(dashboard, sample_store, browser_contex
 
 def test_filter_change_updates_url_and_survives_navigation(dashboard, sample_store,
                                                            browser_context, tab):
-    from metrics.health import team_names
+    from metrics.store.health import team_names
 
     other = next(t for t in team_names(sample_store) if t != TEAM)
     page = open_page(tab, dashboard, f"/?period=2026Q2&team={TEAM}")

@@ -1,4 +1,4 @@
-"""Compiled query templates (metrics.compiled): the same numbers as the formulas
+"""Compiled query templates (metrics.sql.templates): the same numbers as the formulas
 themselves, reused across periods and scopes, leaks caught, and a CLI without ibis."""
 
 from __future__ import annotations
@@ -10,15 +10,15 @@ from pathlib import Path
 import pytest
 from conftest import cli_probe
 
-from metrics import compiled
 from metrics.catalog import load_catalog
 from metrics.config import OrgConfig
-from metrics.context import Ctx, Scope
-from metrics.ingest import ingest
-from metrics.kpi_query import compute
+from metrics.ingest.run import ingest
+from metrics.kpi.compute import compute
+from metrics.kpi.context import Ctx, Scope
 from metrics.periods import parse_period
-from metrics.query import backend_for
-from metrics.store import connect_read
+from metrics.sql import templates as compiled
+from metrics.sql.backend import backend_for
+from metrics.store.db import connect_read
 
 SAMPLE = Path(__file__).resolve().parent.parent / "sample_data"
 
@@ -41,7 +41,7 @@ def cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 def _direct(db: Path, scope: Scope, wanted: dict) -> dict:
     """The same KPIs straight from the ibis expressions (literal values, no template)."""
-    from metrics.formulas import expression
+    from metrics.kpi.formulas import expression
 
     con = connect_read(db)
     try:
@@ -100,7 +100,7 @@ def test_weeks_across_a_year_end_and_quarters_of_other_lengths(sample_db: Path,
 def _leaky(team: str):
     """A query whose team reaches the SQL as a literal, not as a parameter."""
     def build(is_check: bool):
-        from metrics.query import backend_for
+        from metrics.sql.backend import backend_for
 
         con = connect_read(Path(os.environ["LEAKY_DB"]))
         t = backend_for(con).table("deployment")

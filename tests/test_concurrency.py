@@ -12,8 +12,8 @@ from pathlib import Path
 
 from conftest import write_csv
 
-from metrics.ingest import ingest
-from metrics.store import connect_read
+from metrics.ingest.run import ingest
+from metrics.store.db import connect_read
 
 ROOT = Path(__file__).resolve().parents[1]
 BATCHES, BATCH_ROWS, READERS = 8, 50, 4
@@ -22,7 +22,7 @@ BATCHES, BATCH_ROWS, READERS = 8, 50, 4
 READER = r"""
 import json, sys, time, traceback
 from pathlib import Path
-from metrics.store import connect_read
+from metrics.store.db import connect_read
 db, stop, batch = Path(sys.argv[1]), Path(sys.argv[2]), int(sys.argv[3])
 reads, errors, partial, seen = 0, [], [], set()
 deadline = time.monotonic() + 60

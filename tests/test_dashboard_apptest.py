@@ -19,17 +19,18 @@ from streamlit.testing.v1 import AppTest
 
 from dashboard import charts, components, theme, warmup
 from dashboard.filters import period_options
-from metrics import health, slo_series
-from metrics import kpis as kpi_engine
-from metrics import slo as slo_engine
 from metrics.catalog import load_catalog
-from metrics.ingest import ingest
-from metrics.kpis import kpi_report
-from metrics.notes import notes_for
+from metrics.ingest.run import ingest
+from metrics.kpi import report as kpi_engine
+from metrics.kpi.report import kpi_report
 from metrics.periods import parse_period
 from metrics.sample import generate
-from metrics.slo import slo_report
-from metrics.store import writer
+from metrics.slo import report as slo_engine
+from metrics.slo import series as slo_series
+from metrics.slo.report import slo_report
+from metrics.store import health
+from metrics.store.db import writer
+from metrics.store.notes import notes_for
 
 warnings.filterwarnings("ignore", message=".*Pandas4Warning.*")
 
@@ -335,7 +336,7 @@ def test_dashboard_caps_the_memory_of_its_duckdb_read_connections(sample_db) -> 
     fresh process: the first connection of a process configures DuckDB's instance)."""
     code = ("import dashboard.data, sys; from pathlib import Path; "
             "dashboard.data.cap_read_memory(); "
-            "from metrics.store import connect_read; "
+            "from metrics.store.db import connect_read; "
             "con = connect_read(Path(sys.argv[1])); "
             "print(con.execute(\"SELECT current_setting('memory_limit')\").fetchall()[0][0])")
     env = {k: v for k, v in os.environ.items() if k != "MLKPI_READ_MEMORY"}

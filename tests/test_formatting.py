@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import io
 
-from metrics.formatting import kpis_csv, kpis_table, number, slo_csv, slo_table
+from metrics.cli.output import kpis_csv, kpis_table, number, slo_csv, slo_table
 
 
 def test_numbers_keep_the_nines_and_small_values_their_digits():

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from metrics.cli import build_parser
+from metrics.cli.main import build_parser
 from metrics.events import KINDS
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -47,7 +47,7 @@ def test_ingest_help_lists_every_kind_and_column():
 
 
 def test_global_help_runs_without_importing_the_engines():
-    code = ("import sys; from metrics.cli import build_parser; build_parser(); "
+    code = ("import sys; from metrics.cli.main import build_parser; build_parser(); "
             "print(sorted(m for m in sys.modules if m.split('.')[0] in ('ibis', 'pandas')))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"

@@ -19,9 +19,9 @@ import pytest
 from conftest import write_csv
 from fixtures.rows import count, expected_rows, stored, text_rows
 
-from metrics.cli import main
+from metrics.cli.main import main
 from metrics.events import KINDS
-from metrics.store import connect_read, writer
+from metrics.store.db import connect_read, writer
 
 ROOT = Path(__file__).resolve().parents[1]
 INGEST_KEYS = {"kind", "files", "inserted", "updated", "duplicates", "quarantined", "errors"}

@@ -15,7 +15,7 @@ import pytest
 from conftest import write_csv
 from fixtures.rows import count, expected_rows, new_db, stored, text_rows
 
-from metrics.ingest import ingest
+from metrics.ingest.run import ingest
 
 ROOT = Path(__file__).resolve().parents[1]
 TEAM_HEADER = "team,area,lead\n"

@@ -13,7 +13,7 @@ from conftest import write_csv
 from fixtures.rows import GOOD, expected_rows, new_db, stored, text_rows
 
 from metrics.events import KINDS
-from metrics.ingest import ingest
+from metrics.ingest.run import ingest
 
 ARROW = {"str": pa.string(), "int": pa.int64(), "float": pa.float64(), "bool": pa.bool_(),
          "ts": pa.timestamp("us", tz="UTC"), "date": pa.date32()}

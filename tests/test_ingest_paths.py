@@ -11,10 +11,10 @@ import pyarrow.parquet as pq
 import pytest
 from conftest import write_csv
 
-from metrics import ingest as ingest_module
-from metrics import readers, typed
-from metrics.ingest import ingest
-from metrics.store import connect_read
+from metrics.ingest import readers, typed
+from metrics.ingest import run as ingest_module
+from metrics.ingest.run import ingest
+from metrics.store.db import connect_read
 
 COLUMNS = ("endpoint", "team", "tier", "window_start", "window_seconds", "requests",
            "errors", "latency_p95_ms", "latency_p99_ms")
@@ -130,7 +130,7 @@ def test_a_csv_too_big_for_memory_stores_the_same_through_parquet(tmp_path, monk
 
 
 def test_an_unreadable_memory_limit_means_parquet(tmp_path) -> None:
-    from metrics.readers import Staged
+    from metrics.ingest.readers import Staged
 
     class Con:  # a limit in a unit we do not know
         def execute(self, sql):
@@ -173,7 +173,7 @@ def test_the_ascii_fast_lane_trims_exactly_like_trim():
     """Values that skip ``trim`` (ASCII, no space at either end) must come out the same."""
     import duckdb
 
-    from metrics.validate import _text
+    from metrics.ingest.validate import _text
 
     values = ["svc-1", " svc-1", "svc-1 ", "  ", "", "\tsvc", "svc\t", "\u00a0svc\u3000",
               "é ", " é", "x\u2000", "a b", "\u202f", None]
@@ -195,7 +195,7 @@ def test_typed_text_is_converted_as_given_then_trimmed_exactly_like_trimmed_firs
     import duckdb
 
     from metrics.events import Column, Kind
-    from metrics.validate import _TEXT_CONVERTERS, typed_query
+    from metrics.ingest.validate import _TEXT_CONVERTERS, typed_query
 
     values = ["3", " 3", "3 ", "\u00a03\u3000", "\t3", "3\t", "+3", "3.0", " 3.0 ", "1.5",
               "1e3", " 1e3", "0x10", "1_000", "nan", " inf", "true", " Yes", "no\u2000", "t",
@@ -228,7 +228,7 @@ def test_digits_alone_skip_the_whole_number_pattern_and_convert_the_same():
     import duckdb
 
     from metrics.events import Column
-    from metrics.validate import INT_TEXT, _int
+    from metrics.ingest.validate import INT_TEXT, _int
 
     values = ["0", "7", "007", "123", "9223372036854775807", "9223372036854775808",
               "99999999999999999999", "", "\uff11\uff12", "\u0663", "1\u0663", "3.0", "-4",

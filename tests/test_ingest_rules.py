@@ -10,7 +10,7 @@ import pytest
 from conftest import write_csv
 from fixtures.rows import GOOD, count, expected_rows, new_db, quarantine, stored, text_rows
 
-from metrics.ingest import ingest
+from metrics.ingest.run import ingest
 
 # (kind, changes to the second good row, [(column, reason), ...])
 CASES = [
@@ -183,7 +183,7 @@ def test_all_rows_bad_stores_nothing_but_the_quarantine(tmp_path):
 def test_quarantine_keeps_the_row_verbatim(tmp_path):
     import json
 
-    from metrics.store import connect_read
+    from metrics.store.db import connect_read
 
     good, bad = text_rows("team")
     bad = {"team": "", "area": "  spaced  ", "lead": "Ünïcode, \"quoted\""}

@@ -20,8 +20,8 @@ import pytest
 from conftest import write_csv
 from fixtures.rows import count, expected_rows, new_db, stored, text_rows, ts
 
-from metrics.ingest import IngestError, ingest
-from metrics.store import connect_read
+from metrics.ingest.run import IngestError, ingest
+from metrics.store.db import connect_read
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from conftest import write_csv
 from fixtures.rows import count, expected_rows, new_db, stored, text_rows
 
-from metrics.ingest import ingest
-from metrics.store import connect_read
+from metrics.ingest.run import ingest
+from metrics.store.db import connect_read
 
 
 def _all(db, sql):

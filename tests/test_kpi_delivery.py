@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from metrics.kpis import kpi_events, kpi_report
+from metrics.kpi.report import kpi_events, kpi_report
 from metrics.periods import parse_period
 
 COVERS = {"ml_release_throughput", "lead_time_for_ml_changes", "cicd_coverage",

@@ -13,8 +13,8 @@ import pytest
 
 from metrics.catalog import load_catalog
 from metrics.events import KINDS
-from metrics.formulas import FORMULAS
-from metrics.kpis import SERIES_COLUMNS, data_freshness, kpi_report, kpi_series
+from metrics.kpi.formulas import FORMULAS
+from metrics.kpi.report import SERIES_COLUMNS, data_freshness, kpi_report, kpi_series
 from metrics.periods import parse_period, periods_ending
 
 TEST_MODULES = sorted(p.stem for p in Path(__file__).parent.glob("test_kpi_*.py")

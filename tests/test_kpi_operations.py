@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from metrics.config import load_config
-from metrics.kpis import kpi_events, kpi_report
+from metrics.kpi.report import kpi_events, kpi_report
 from metrics.periods import parse_period
 
 COVERS = {"time_to_detect", "time_to_mitigate", "inference_availability",

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from metrics.kpis import kpi_events, kpi_report
+from metrics.kpi.report import kpi_events, kpi_report
 from metrics.periods import parse_period
 
 COVERS = {"stakeholder_satisfaction", "team_engagement", "regretted_attrition",

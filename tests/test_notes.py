@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from metrics.notes import NoteError, add_note, edit_note, note_history, notes_for, notes_path
+from metrics.store.notes import NoteError, add_note, edit_note, note_history, notes_for, notes_path
 
 T1 = datetime(2026, 10, 2, 9, 0, tzinfo=UTC)
 T2 = datetime(2026, 10, 3, 17, 30, tzinfo=UTC)

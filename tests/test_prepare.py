@@ -1,4 +1,4 @@
-"""metrics.prepare: `mlkpi ingest` compiles the first-asked queries on the new data, so
+"""metrics.sql.prepare: `mlkpi ingest` compiles the first-asked queries on the new data, so
 the first `mlkpi kpis` / `mlkpi slo` after it imports no ibis; preparing never fails or
 changes an ingest."""
 
@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 from conftest import cli_probe
 
-from metrics import prepare as prep
-from metrics.ingest import ingest
+from metrics.ingest.run import ingest
 from metrics.periods import period_containing
+from metrics.sql import prepare as prep
 
 SAMPLE = Path(__file__).resolve().parent.parent / "sample_data"
 
@@ -101,7 +101,7 @@ def test_preparing_never_fails_an_ingest(tmp_path: Path, cache: Path,
     def broken(*args, **kwargs):
         raise RuntimeError("a formula bug")
 
-    monkeypatch.setattr("metrics.kpis.kpi_report", broken)
+    monkeypatch.setattr("metrics.kpi.report.kpi_report", broken)
     assert prep.prepare(db) == ["slo"]  # the KPI reports failed quietly, the SLO one ran
     monkeypatch.undo()
     monkeypatch.setenv("MLKPI_CACHE_DIR", str(cache))

@@ -12,7 +12,7 @@ import pytest
 from sli_rows import every, sli
 
 from metrics.config import load_config, page_alert_unreachable
-from metrics.slo import slo_report
+from metrics.slo.report import slo_report
 
 T = datetime(2026, 7, 10, 12, 0, tzinfo=UTC)
 H = timedelta(hours=1)

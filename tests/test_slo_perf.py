@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from metrics.slo import slo_report
-from metrics.store import writer
+from metrics.slo.report import slo_report
+from metrics.store.db import writer
 
 pytestmark = [
     pytest.mark.slow,

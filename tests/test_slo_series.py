@@ -10,8 +10,8 @@ import pytest
 from sli_rows import every, sli
 
 from metrics.config import load_config
-from metrics.slo import slo_report
-from metrics.slo_series import (
+from metrics.slo.report import slo_report
+from metrics.slo.series import (
     budget_burndown,
     burn_rate_series,
     latency_series,

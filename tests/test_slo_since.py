@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from metrics.slo import slo_report
+from metrics.slo.report import slo_report
 
 T = datetime(2026, 11, 22, 0, 0, tzinfo=UTC)
 H = timedelta(hours=1)

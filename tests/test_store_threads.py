@@ -12,11 +12,11 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from metrics.kpis import kpi_report
+from metrics.kpi.report import kpi_report
 from metrics.periods import parse_period
-from metrics.query import open_backend
-from metrics.slo import slo_report
-from metrics.store import connect_read
+from metrics.slo.report import slo_report
+from metrics.sql.backend import open_backend
+from metrics.store.db import connect_read
 
 
 @pytest.fixture
@@ -77,8 +77,8 @@ def test_a_reader_opened_during_a_long_read_sees_the_new_snapshot(tmp_path: Path
     open the snapshot by its generation's name instead and see each ingest at once."""
     from conftest import write_csv
 
-    from metrics.ingest import ingest
-    from metrics.store import snapshot_path
+    from metrics.ingest.run import ingest
+    from metrics.store.db import snapshot_path
 
     db = tmp_path / "mlkpi.duckdb"
 

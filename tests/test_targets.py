@@ -1,7 +1,7 @@
 import pytest
 
 from metrics.config import ResolvedTarget
-from metrics.targets import STATUS_LABELS, Evaluation, evaluate
+from metrics.kpi.targets import STATUS_LABELS, Evaluation, evaluate
 
 
 def absolute(op: str, value: float, stretch: float | None = None) -> ResolvedTarget:

@@ -4,8 +4,8 @@ last year; changed status first; trends; notes; report download."""
 import streamlit as st
 
 from dashboard import charts, components, data, filters, report
-from metrics.notes import NoteError
 from metrics.periods import parse_period, quarter_of
+from metrics.store.notes import NoteError
 
 scope = filters.current()
 quarter = quarter_of(parse_period(scope.period))
