@@ -15,16 +15,14 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from metrics.errors import MlkpiError
+from metrics.events import KINDS
+
 DEFAULT_PATH = Path(__file__).with_name("catalog.toml")
 
-# The 15 kinds of events.md, and those with a `tier` column.
-KNOWN_KINDS = frozenset({
-    "team", "deployment", "incident", "defect", "inference_sli", "cost", "training_run",
-    "pipeline_run", "model_inventory", "team_adoption", "model_performance",
-    "survey_response", "roadmap_item", "hiring_req", "headcount",
-})
-TIER_KINDS = frozenset({"deployment", "incident", "inference_sli", "pipeline_run",
-                        "model_inventory"})
+# The kinds of the event contract, and those with a `tier` column (the tier filter's reach).
+KNOWN_KINDS = frozenset(KINDS)
+TIER_KINDS = frozenset(name for name, kind in KINDS.items() if kind.has_column("tier"))
 
 # Families in the blueprint's order, with their display names.
 FAMILY_NAMES = {
@@ -51,7 +49,7 @@ _TARGET_REQUIRED = ("kind", "op", "value")
 _TARGET_OPTIONAL = ("stretch", "baseline")
 
 
-class CatalogError(ValueError):
+class CatalogError(MlkpiError, ValueError):
     """The catalog is broken; `problems` lists every problem found."""
 
     def __init__(self, problems: list[str]) -> None:

@@ -16,6 +16,8 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
+from metrics.errors import MlkpiError
+
 GRAINS = ("quarter", "month", "week", "day")
 
 _HOW_TO = "use a quarter like 2026Q3, a month like 2026-08 or an ISO week like 2026-W32"
@@ -25,7 +27,7 @@ _WEEK = re.compile(r"(\d{4})-[Ww](\d{2})")
 _DAY = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
 
 
-class PeriodError(ValueError):
+class PeriodError(MlkpiError, ValueError):
     """A period text, grain or timestamp that cannot be used, with how to fix it."""
 
 

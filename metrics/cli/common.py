@@ -13,9 +13,11 @@ EXIT_BAD_INPUT = 2
 
 
 def tier(text: str) -> int:
-    """``--tier 2`` → 2; anything but 1, 2 or 3 is refused in one sentence."""
-    if text.strip() not in ("1", "2", "3"):
-        raise argparse.ArgumentTypeError(f"tier must be 1, 2 or 3, not '{text}'")
+    """``--tier 2`` → 2; anything but a tier of the event contract is refused in a sentence."""
+    from metrics.events import TIERS, TIERS_TEXT
+
+    if text.strip() not in {str(t) for t in TIERS}:
+        raise argparse.ArgumentTypeError(f"tier must be {TIERS_TEXT}, not '{text}'")
     return int(text)
 
 
@@ -53,19 +55,12 @@ def load_org_config(args: argparse.Namespace):
 
 
 def known_errors() -> tuple[type[Exception], ...]:
-    """The errors said in one sentence with exit 2. IngestError only once the ingest path is
-    loaded (nothing else raises it): `mlkpi kpis` never imports the ingest path and pyarrow."""
+    """The errors said in one sentence with exit 2: mlkpi's own, the store's, the system's."""
     import duckdb
 
-    from metrics.config import ConfigError
-    from metrics.periods import PeriodError
-    from metrics.store.db import StoreError
+    from metrics.errors import MlkpiError
 
-    errors: list[type[Exception]] = [StoreError, ConfigError, PeriodError, duckdb.Error,
-                                     OSError]
-    if "metrics.ingest.run" in sys.modules:
-        errors.append(sys.modules["metrics.ingest.run"].IngestError)
-    return tuple(errors)
+    return (MlkpiError, duckdb.Error, OSError)
 
 
 def file_size(name: str) -> int:

@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 from metrics.cli.common import load_org_config, print_json, tier
+from metrics.events import TIERS_TEXT
 
 ORDER = 20
 
@@ -19,7 +20,7 @@ def add(sub) -> dict:
                    help="a quarter (2026Q3), month (2026-08) or ISO week (2026-W32), in UTC")
     c.add_argument("--team", metavar="T", help="only this team's events")
     c.add_argument("--tier", metavar="N", type=tier,
-                   help="only tier N (1, 2 or 3) where the events have a tier")
+                   help=f"only tier N ({TIERS_TEXT}) where the events have a tier")
     c.add_argument("--format", choices=("table", "json", "csv"), default="table",
                    help="table for people (default; rounded), json or csv (unrounded)")
     return {"kpis": run}

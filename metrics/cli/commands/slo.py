@@ -8,6 +8,7 @@ from pathlib import Path
 
 from metrics.cli.commands.kpis import warn_unknown_team
 from metrics.cli.common import load_org_config, print_json, tier, timestamp
+from metrics.events import TIERS_TEXT
 
 ORDER = 30
 
@@ -21,7 +22,7 @@ def add(sub) -> dict:
                    help="evaluate at this ISO-8601 instant with offset (default: the end "
                         "of the newest SLI window)")
     c.add_argument("--team", metavar="T", help="only this team's endpoints")
-    c.add_argument("--tier", metavar="N", type=tier, help="only tier N (1, 2 or 3)")
+    c.add_argument("--tier", metavar="N", type=tier, help=f"only tier N ({TIERS_TEXT})")
     c.add_argument("--endpoint", metavar="E", help="only this endpoint")
     c.add_argument("--format", choices=("table", "json", "csv"), default="table",
                    help="table for people (default), json or csv")
