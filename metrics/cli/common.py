@@ -47,6 +47,17 @@ def print_json(obj: object) -> None:
     sys.stdout.write("\n")
 
 
+def emit(report: dict, fmt: str, table, csv) -> None:
+    """Print a report as JSON (unrounded), CSV, or a table for people (coloured on a
+    terminal): ``table(report, color)`` and ``csv(report)`` render the latter two."""
+    if fmt == "json":
+        print_json(report)
+    elif fmt == "csv":
+        sys.stdout.write(csv(report))
+    else:
+        print(table(report, color=sys.stdout.isatty()))
+
+
 def load_org_config(args: argparse.Namespace):
     """The organisation config named by ``--config`` or ``$MLKPI_CONFIG`` (else defaults)."""
     from metrics.config import config_path_from_env, load_config

@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from metrics.cli.common import load_org_config, print_json, tier
+from metrics.cli.common import emit, load_org_config, tier
 from metrics.events import TIERS_TEXT
 
 ORDER = 20
@@ -35,12 +35,7 @@ def run(args: argparse.Namespace, db: Path) -> int:
     report = kpi_report(db, period, team=args.team, tier=args.tier,
                         config=load_org_config(args))
     warn_unknown_team(db, args.team)
-    if args.format == "json":
-        print_json(report)
-    elif args.format == "csv":
-        sys.stdout.write(output.kpis_csv(report))
-    else:
-        print(output.kpis_table(report, color=sys.stdout.isatty()))
+    emit(report, args.format, output.kpis_table, output.kpis_csv)
     return 0
 
 

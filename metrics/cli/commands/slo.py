@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 from metrics.cli.commands.kpis import warn_unknown_team
-from metrics.cli.common import load_org_config, print_json, tier, timestamp
+from metrics.cli.common import emit, load_org_config, tier, timestamp
 from metrics.events import TIERS_TEXT
 
 ORDER = 30
@@ -36,12 +36,7 @@ def run(args: argparse.Namespace, db: Path) -> int:
     report = slo_report(db, at=args.at, team=args.team, tier=args.tier,
                         endpoint=args.endpoint, config=load_org_config(args))
     warn_unknown_team(db, args.team)
-    if args.format == "json":
-        print_json(report)
-    elif args.format == "csv":
-        sys.stdout.write(output.slo_csv(report))
-    else:
-        print(output.slo_table(report, color=sys.stdout.isatty()))
+    emit(report, args.format, output.slo_table, output.slo_csv)
     for warning in report.get("warnings", []):
         print(f"mlkpi: warning: {warning}", file=sys.stderr)
     return 0
