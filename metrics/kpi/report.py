@@ -25,7 +25,7 @@ from metrics.events import KINDS
 from metrics.kpi.compute import NO_DATA, Result, compute
 from metrics.kpi.context import Ctx, Scope
 from metrics.kpi.targets import evaluate
-from metrics.periods import Period, grain_for_cadence, period_containing
+from metrics.periods import Period, grain_for_cadence, iso_z, period_containing
 from metrics.periods import periods_ending as _periods_ending
 from metrics.store.db import connect_read
 from metrics.store.health import freshness, kpi_freshness
@@ -34,7 +34,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
 SERIES_COLUMNS = ["kpi", "period", "period_start", "period_end", "value", "sample_size",
-                  "status", "target", "stretch", "change"]
+                  "status", "target", "stretch", "change", "provisional", "pace"]
 
 
 @contextlib.contextmanager
@@ -54,8 +54,16 @@ def _ctx(con: duckdb.DuckDBPyConnection, team: str | None, tier: int | None,
 # -- kpi_report ----------------------------------------------------------------------------
 
 def kpi_report(db: Path, period: Period, team: str | None = None, tier: int | None = None,
-               config: OrgConfig | None = None) -> dict:
-    """Every catalog KPI for one period and scope: the object of ``mlkpi kpis --format json``."""
+               config: OrgConfig | None = None, now: datetime | None = None) -> dict:
+    """Every catalog KPI for one period and scope: the object of ``mlkpi kpis --format json``.
+
+    A period still running at `now` (default: the clock) is reported to date: ``complete``
+    false, ``elapsed`` its share behind us, every status ``provisional``, and a KPI that
+    counts over the whole period (``pace`` in the catalog) reported as its pace, value ÷
+    elapsed.
+    """
+    now = now or datetime.now(UTC)
+    elapsed = period.elapsed(now)
     catalog = load_catalog()
     config = config or OrgConfig()
     targets = {kpi_id: resolve_target(kpi, period, config) for kpi_id, kpi in catalog.items()}
@@ -63,15 +71,16 @@ def kpi_report(db: Path, period: Period, team: str | None = None, tier: int | No
               for kpi_id in catalog}
     with _open(db) as con:
         results = compute(_ctx(con, team, tier, config, catalog), wanted)
-        kinds = freshness(con, datetime.now(UTC), catalog)
+        kinds = freshness(con, now, catalog)
     kpis = []
     for kpi_id, kpi in catalog.items():
         target = targets[kpi_id]
-        current = results.get((kpi_id, period.label), NO_DATA)
+        current = to_date(results.get((kpi_id, period.label), NO_DATA), kpi, elapsed)
         entry = {"id": kpi_id, "name": kpi.name, "unit": kpi.unit,
                  "value": current.value, "sample_size": current.sample_size}
         entry.update(_judge(current, target, period, results, kpi_id))
         entry.update({
+            "pace": kpi.pace and elapsed < 1.0, "provisional": elapsed < 1.0,
             "family": kpi.family, "direction": kpi.direction, "cadence": kpi.cadence,
             "tier_filter_applied": tier is not None and kpi.tier_filter,
             "team_filter_applied": team is not None and _team_filtered(kpi),
@@ -79,8 +88,18 @@ def kpi_report(db: Path, period: Period, team: str | None = None, tier: int | No
         })
         kpis.append(entry)
     return {"period": period.label, "period_start": period.start_iso,
-            "period_end": period.end_iso, "scope": {"team": team, "tier": tier},
-            "kpis": kpis}
+            "period_end": period.end_iso, "complete": elapsed >= 1.0,
+            "as_of": iso_z(min(now, period.end)), "elapsed": elapsed,
+            "scope": {"team": team, "tier": tier}, "kpis": kpis}
+
+
+def to_date(result: Result, kpi: KPI, elapsed: float) -> Result:
+    """The figure as it stands: a pace KPI in a running period is scaled by 1 ÷ elapsed
+    (3 releases a team in the first 46 of 92 days of a quarter: a pace of 6); nothing has
+    a pace before the period starts."""
+    if not kpi.pace or elapsed >= 1.0 or result.value is None:
+        return result
+    return Result(result.value / elapsed if elapsed > 0 else None, result.sample_size)
 
 
 def _baseline_period(period: Period, target: ResolvedTarget) -> list[Period]:
@@ -111,13 +130,17 @@ def _team_filtered(kpi: KPI) -> bool:
 
 def kpi_series(db: Path, end: Period, n: int = 8, kpi_ids: list[str] | None = None,
                team: str | None = None, tier: int | None = None,
-               config: OrgConfig | None = None, grain: str | None = None) -> pd.DataFrame:
+               config: OrgConfig | None = None, grain: str | None = None,
+               now: datetime | None = None) -> pd.DataFrame:
     """`n` periods per KPI ending with the period that holds `end`'s start, at the KPI's
-    cadence grain (or `grain` for all): one row per (KPI, period), oldest first.
+    cadence grain (or `grain` for all): one row per (KPI, period), oldest first. A period
+    still running at `now` is marked ``provisional``, with pace KPIs at their pace, as in
+    ``kpi_report``.
 
     end=2026-08, n=3: a monthly KPI gets 2026-06..2026-08, a weekly one 2026-W29..W31,
     a quarterly one 2026Q1..2026Q3.
     """
+    now = now or datetime.now(UTC)
     catalog = load_catalog()
     config = config or OrgConfig()
     ids = _check_ids(kpi_ids, catalog)
@@ -134,13 +157,16 @@ def kpi_series(db: Path, end: Period, n: int = 8, kpi_ids: list[str] | None = No
     rows = []
     for kpi_id, periods in plan.items():
         for period, target in periods:
-            current = results.get((kpi_id, period.label), NO_DATA)
+            elapsed = period.elapsed(now)
+            current = to_date(results.get((kpi_id, period.label), NO_DATA), catalog[kpi_id],
+                              elapsed)
             judged = _judge(current, target, period, results, kpi_id)
             rows.append({"kpi": kpi_id, "period": period.label, "period_start": period.start,
                          "period_end": period.end, "value": current.value,
                          "sample_size": current.sample_size, "status": judged["status"],
                          "target": target.value, "stretch": target.stretch,
-                         "change": judged["change"]})
+                         "change": judged["change"], "provisional": elapsed < 1.0,
+                         "pace": catalog[kpi_id].pace and elapsed < 1.0})
     import pandas as pd
 
     frame = pd.DataFrame(rows, columns=SERIES_COLUMNS)

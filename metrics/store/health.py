@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 import duckdb
 
 from metrics.catalog import KPI, Catalog, load_catalog
+from metrics.errors import MlkpiError
 from metrics.events import KINDS
 from metrics.periods import parse_period
 from metrics.sql.templates import Query, fetch
@@ -97,6 +98,28 @@ def team_names(db: Path) -> list[str]:
     tables = [kind.name for kind in KINDS.values() if kind.has_column("team")]
     union = " UNION ".join(f'SELECT DISTINCT team FROM "{table}"' for table in tables)
     return sorted(str(row[0]) for row in _rows(db, union) if row[0])
+
+
+def tiers_seen(db: Path) -> list[int]:
+    """Tiers that any stored event with a tier column carries, sorted."""
+    tables = [kind.name for kind in KINDS.values() if kind.has_column("tier")]
+    union = " UNION ".join(f'SELECT DISTINCT tier FROM "{table}"' for table in tables)
+    return sorted(int(row[0]) for row in _rows(db, union) if row[0] is not None)
+
+
+class ScopeError(MlkpiError):
+    """A team or tier that no stored event mentions: an empty report would look like data."""
+
+
+def check_scope(db: Path, team: str | None, tier: int | None) -> None:
+    """Refuse a team or tier that no stored event mentions, naming the ones that exist."""
+    if team is not None and team not in (known := team_names(db)):
+        shown = ", ".join(known[:12]) + (", …" if len(known) > 12 else "")
+        raise ScopeError(f"no stored event mentions team '{team}'; known teams: "
+                         f"{shown or 'none yet'}")
+    if tier is not None and tier not in (seen := tiers_seen(db)):
+        shown = ", ".join(map(str, seen)) or "none yet"
+        raise ScopeError(f"no stored event has tier {tier}; tiers in the store: {shown}")
 
 
 def _utc(value: datetime | date) -> datetime:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 
 from metrics.cli.common import emit, load_org_config, tier
@@ -17,7 +16,8 @@ def add(sub) -> dict:
                        description="Compute every KPI of the catalog for one period and "
                        "scope, with target, status, baseline and change.")
     c.add_argument("--period", required=True, metavar="P",
-                   help="a quarter (2026Q3), month (2026-08) or ISO week (2026-W32), in UTC")
+                   help="a quarter (2026Q3), month (2026-08), ISO week (2026-W32), in UTC, "
+                        "or latest (the latest complete quarter)")
     c.add_argument("--team", metavar="T", help="only this team's events")
     c.add_argument("--tier", metavar="N", type=tier,
                    help=f"only tier N ({TIERS_TEXT}) where the events have a tier")
@@ -30,22 +30,11 @@ def run(args: argparse.Namespace, db: Path) -> int:
     from metrics.cli import output
     from metrics.kpi.report import kpi_report
     from metrics.periods import parse_period
+    from metrics.store.health import check_scope
 
     period = parse_period(args.period)
-    report = kpi_report(db, period, team=args.team, tier=args.tier,
-                        config=load_org_config(args))
-    warn_unknown_team(db, args.team)
+    config = load_org_config(args)
+    check_scope(db, args.team, args.tier)
+    report = kpi_report(db, period, team=args.team, tier=args.tier, config=config)
     emit(report, args.format, output.kpis_table, output.kpis_csv)
     return 0
-
-
-def warn_unknown_team(db: Path, team: str | None) -> None:
-    """A filter on a team no event mentions is allowed (it shows no data) but said."""
-    if team is None:
-        return
-    from metrics.store.health import team_names
-
-    if team not in (known := team_names(db)):
-        shown = ", ".join(known[:12]) or "none yet"
-        print(f"mlkpi: warning: no event mentions team '{team}'; known teams: {shown}.",
-              file=sys.stderr)

@@ -6,7 +6,6 @@ import argparse
 import sys
 from pathlib import Path
 
-from metrics.cli.commands.kpis import warn_unknown_team
 from metrics.cli.common import emit, load_org_config, tier, timestamp
 from metrics.events import TIERS_TEXT
 
@@ -32,10 +31,12 @@ def add(sub) -> dict:
 def run(args: argparse.Namespace, db: Path) -> int:
     from metrics.cli import output
     from metrics.slo.report import slo_report
+    from metrics.store.health import check_scope
 
+    config = load_org_config(args)
+    check_scope(db, args.team, args.tier)
     report = slo_report(db, at=args.at, team=args.team, tier=args.tier,
-                        endpoint=args.endpoint, config=load_org_config(args))
-    warn_unknown_team(db, args.team)
+                        endpoint=args.endpoint, config=config)
     emit(report, args.format, output.slo_table, output.slo_csv)
     for warning in report.get("warnings", []):
         print(f"mlkpi: warning: {warning}", file=sys.stderr)
