@@ -371,3 +371,29 @@ def edit_note(note_id: int, author: str, text: str) -> int:
 
 def clear_caches() -> None:
     st.cache_data.clear()
+
+
+# --- the review pack (metrics.review: the same files as `mlkpi report`) -------------------
+
+@_cached(**CACHE)
+def _review_pack(db: str, snap: float, cfg: str, cfg_t: float, quarter: str,
+                 team: str | None, tier: int | None) -> Any:
+    from metrics.review.figures import build_pack
+
+    return build_pack(Path(db), parse_period(quarter), team, tier, _config(cfg))
+
+
+def review_pack(quarter: str, team: str | None = None, tier: str | int | None = None) -> Any:
+    """The quarter's review pack (``metrics.review.figures.Pack``): closed figures and
+    restatements included."""
+    return _review_pack(*_key(), quarter, _team(team), _tier(tier))
+
+
+def review_file(quarter: str, team: str | None, tier: str | int | None, fmt: str) -> bytes:
+    """The pack as a file: fmt 'pdf', 'html' or 'csv' (A4 for the PDF)."""
+    from metrics.review import render
+
+    pack = review_pack(quarter, team, tier)
+    with process.aside():  # drawing 21 charts: let other sessions draw meanwhile
+        return render(pack, fmt)
+

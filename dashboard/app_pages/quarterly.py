@@ -5,6 +5,7 @@ import streamlit as st
 
 from dashboard import charts, components, data, filters, report
 from metrics.periods import parse_period, quarter_of
+from metrics.review import wording
 from metrics.store.notes import NoteError
 
 scope = filters.current()
@@ -24,6 +25,14 @@ st.markdown(f"**{changed}** KPI{'s' if changed != 1 else ''} changed status sinc
             f"{quarter.shift(-1).label} (listed first). QoQ and YoY are changes in % of "
             f"the value against {quarter.shift(-1).label} and {quarter.shift(-4).label}.")
 components.freshness_banner(kpis_report, list(table["id"]))
+pack = data.review_pack(q, scope.team, scope.tier)
+if pack.closed_at:
+    table = report.with_closed_figures(table, pack.rows)
+    st.info(f"{q} was closed {wording.when(pack.closed_at)} by {pack.closed_by}: the "
+            "figures below and in the review pack are the closed ones.", icon="🔒")
+for row in pack.restated:
+    st.warning(f"**{row.name}** restated: closed at {wording.number(row.value, row.unit)}, "
+               f"now {wording.number(row.recomputed, row.unit)} — {row.reason}.", icon="✎")
 components.table(
     table.drop(columns=["_changed", "id", "Family"]),
     column_config={
@@ -81,18 +90,12 @@ with st.form("add-note", clear_on_submit=True):
                 st.warning(str(exc))
 
 st.subheader("Download")
-title = f"ML KPI review {q} — {scope.words}"
-
-
-def _html() -> str:
-    figures = [charts.kpi_trend(quarters[quarters["kpi"] == k.id], name=k.name, unit=k.unit,
-                                target_kind=k.target.kind, op=k.target.op)
-               for k in data.catalog().values()]
-    return report.review_html(table, figures, notes, title=title, scope=scope.words)
-
-
-left, right = st.columns(2)
-left.download_button("Report (HTML, works offline)", _html, mime="text/html",
-                     file_name=f"mlkpi-review-{q}.html", on_click="ignore")
-right.download_button("Table (CSV)", report.review_csv(table, q, scope.words),
-                      mime="text/csv", file_name=f"mlkpi-review-{q}.csv", on_click="ignore")
+st.caption("The review pack, the same as `mlkpi report`: summary, every KPI, a trend chart "
+           "per KPI, notes and restatements. The PDF is A4.")
+files = {"pdf": ("Report (PDF)", "application/pdf"),
+         "html": ("Report (HTML, works offline)", "text/html"),
+         "csv": ("Table (CSV, for Excel)", "text/csv")}
+for column, (fmt, (label, mime)) in zip(st.columns(3), files.items(), strict=True):
+    column.download_button(
+        label, lambda fmt=fmt: data.review_file(q, scope.team, scope.tier, fmt), mime=mime,
+        file_name=f"mlkpi-review-{q}.{fmt}", on_click="ignore", key=f"download-{fmt}")

@@ -11,6 +11,7 @@ value it implies in each quarter, baseline × (1 + target ÷ 100).
 from __future__ import annotations
 
 import io
+import re
 import textwrap
 
 from metrics.review import wording
@@ -48,6 +49,17 @@ def _targets(row: Row, points: list[dict]) -> tuple[list, list]:
     return [p["target"] for p in points], [p["stretch"] for p in points]
 
 
+def unique_ids(svg: str, prefix: str) -> str:
+    """Prefix every id of an SVG (and the references to it), so that many SVGs inlined in
+    one page never share one: matplotlib names them 'line2d_1', 'p729b89e4e5' in each."""
+    ids = set(re.findall(r'\bid="([^"]+)"', svg))
+    if not ids:
+        return svg
+    names = "|".join(re.escape(i) for i in sorted(ids, key=len, reverse=True))
+    pattern = re.compile(rf'(\bid="|url\(#|href="#)({names})(?=["\)])')
+    return pattern.sub(lambda m: f"{m.group(1)}{prefix}-{m.group(2)}", svg)
+
+
 def trend_svg(row: Row, points: list[dict], label: str) -> str:
     """The SVG text of one KPI's trend over `points` (oldest first), `label` highlighted."""
     plt = _pyplot()
@@ -60,7 +72,7 @@ def trend_svg(row: Row, points: list[dict], label: str) -> str:
     finally:
         plt.close(fig)
     text = out.getvalue()
-    return text[text.index("<svg"):]  # no XML prolog: it is inlined in HTML
+    return unique_ids(text[text.index("<svg"):], row.id)  # no XML prolog: inlined in HTML
 
 
 def _draw(ax, row: Row, points: list[dict], label: str) -> None:

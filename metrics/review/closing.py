@@ -82,7 +82,7 @@ def close(db: Path, report: dict, notes: list[dict], by: str,
           at: datetime | None = None) -> bool:
     """Freeze a complete quarter's `report` (kpi_report) and `notes`; False when the
     quarter and scope was already closed."""
-    period = _quarter(report["period"])
+    period = closable(report["period"])
     if not report.get("complete", True):
         raise CloseError(f"{period.label} is still running; close it once it has ended.")
     figures = [{"id": k["id"], "value": k["value"], "sample_size": k["sample_size"],
@@ -97,10 +97,10 @@ def close(db: Path, report: dict, notes: list[dict], by: str,
 def reopen(db: Path, period: str, team: str | None, tier: int | None, by: str,
            at: datetime | None = None) -> bool:
     """Record that a closed quarter is open again; False when it was not closed."""
-    return closes.reopen_quarter(db, _quarter(period).label, team, tier, by=by, at=at)
+    return closes.reopen_quarter(db, closable(period).label, team, tier, by=by, at=at)
 
 
-def _quarter(label: str) -> Period:
+def closable(label: str) -> Period:
     period = parse_period(label)
     if period.grain != "quarter":
         raise CloseError(f"only a quarter can be closed, not the {period.grain} "

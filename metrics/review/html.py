@@ -90,7 +90,8 @@ def _value_cell(row: Row) -> str:
     if row.org_wide:
         marks.append("org-wide")
     if row.restated:
-        marks.append(f"restated: now {wording.number(row.recomputed, row.unit)}")
+        marks.append(f"restated: now {wording.number(row.recomputed, row.unit)} "
+                     f"({row.reason})")
     if marks:
         text += f"<br><span class='small'>{escape('; '.join(marks))}</span>"
     return text

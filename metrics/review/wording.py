@@ -4,8 +4,8 @@ small place to swap for a shared formatter.
     number(99.934, "%")              # '99.93 %'
     target({"kind": "absolute", "op": ">=", "value": 80, "stretch": 95}, "%")
                                      # '≥ 80 % (stretch 95 %)'
-    change(2.25, "%")                # '+2.25 pp'  (a percentage moves in points)
-    change(12.5, "hours")            # '+12.5 %'
+    change(2.25, "%")                # '+2.2 pp'  (a percentage moves in points)
+    change(-0.0364, "minutes")       # '−0.04 %'
     status("off_track")              # 'Off track'
 """
 
@@ -63,14 +63,17 @@ def target(spec: dict | None, unit: str) -> str:
 
 
 def change(delta: float | None, unit: str) -> str:
-    """A change against an earlier period: points for a percentage KPI, % otherwise;
-    'no change' for zero, '–' when there is nothing to compare."""
+    """A change against an earlier period: points for a percentage KPI, % otherwise, to one
+    decimal (two below 1): '+3.0 pp', '−25.0 %', '−0.04 %'; 'no change' when it rounds to
+    zero; '–' when there is nothing to compare."""
     if missing(delta):
         return DASH
-    if abs(delta) < 0.005:
+    size = abs(float(delta))
+    text = f"{size:,.1f}" if size >= 1 else f"{size:.2f}"
+    if float(text.replace(",", "")) == 0:
         return "no change"
     suffix = "pp" if unit.startswith("%") else "%"
-    return f"{'+' if delta > 0 else '−'}{plain(abs(float(delta)))} {suffix}"
+    return f"{'+' if delta > 0 else '−'}{text} {suffix}"
 
 
 def status(word: str | None) -> str:

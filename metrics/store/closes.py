@@ -27,8 +27,8 @@ from metrics.store.db import connect_read, writer
 SCHEMA = (
     """CREATE TABLE IF NOT EXISTS close_log (
         close_id BIGINT PRIMARY KEY, period VARCHAR NOT NULL, team VARCHAR NOT NULL,
-        tier VARCHAR NOT NULL, action VARCHAR NOT NULL, at TIMESTAMPTZ NOT NULL,
-        by VARCHAR NOT NULL, last_ingest_id BIGINT NOT NULL, notes VARCHAR)""",
+        tier VARCHAR NOT NULL, action VARCHAR NOT NULL, done_at TIMESTAMPTZ NOT NULL,
+        done_by VARCHAR NOT NULL, last_ingest_id BIGINT NOT NULL, notes VARCHAR)""",
     """CREATE TABLE IF NOT EXISTS closed_kpi (
         close_id BIGINT NOT NULL, kpi VARCHAR NOT NULL, value DOUBLE, sample_size BIGINT,
         target VARCHAR, status VARCHAR, PRIMARY KEY (close_id, kpi))""",
@@ -64,7 +64,7 @@ def _scope(value: object) -> str:
 def _latest(con: duckdb.DuckDBPyConnection, period: str, team: str | None,
             tier: int | None) -> tuple | None:
     return con.execute(
-        "SELECT close_id, action, at, by, last_ingest_id, notes FROM close_log "
+        "SELECT close_id, action, done_at, done_by, last_ingest_id, notes FROM close_log "
         "WHERE period = ? AND team = ? AND tier = ? ORDER BY close_id DESC LIMIT 1",
         [period, _scope(team), _scope(tier)]).fetchone()
 
@@ -137,8 +137,8 @@ def history(db: Path, period: str, team: str | None = None,
     try:
         if not _has_tables(con):
             return []
-        rows = con.execute("SELECT action, at, by FROM close_log WHERE period = ? AND team = ? "
-                           "AND tier = ? ORDER BY close_id",
+        rows = con.execute("SELECT action, done_at, done_by FROM close_log WHERE period = ? "
+                           "AND team = ? AND tier = ? ORDER BY close_id",
                            [period, _scope(team), _scope(tier)]).fetchall()
     finally:
         con.close()

@@ -40,10 +40,10 @@ def run(args: argparse.Namespace, db: Path) -> int:
     from metrics.kpi.report import kpi_report
     from metrics.periods import parse_period
     from metrics.review import closing
-    from metrics.review.figures import quarter, report_notes
+    from metrics.review.figures import report_notes
     from metrics.store.health import check_scope
 
-    period = quarter(parse_period(args.period))
+    period = closing.closable(parse_period(args.period).label)
     check_scope(db, args.team, args.tier)
     scope = f"{period.label} ({_scope_words(args)})"
     if args.reopen:
