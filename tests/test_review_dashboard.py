@@ -48,4 +48,16 @@ def test_closed_quarter_shows_restatements_and_offers_the_pack(make_store, monke
     assert row["Value"] == 2.0  # the closed figure is the quarter's
     assert row["Restated"] == f"now 4 releases/team/quarter: {reason}"
     labels = [b.proto.label for b in at.get("download_button")]
-    assert labels == ["Report (PDF)", "Report (HTML, works offline)", "Table (CSV, for Excel)"]
+    assert labels[-3:] == ["Report (PDF)", "Report (HTML, works offline)",
+                           "Table (CSV, for Excel)"]
+
+
+def test_the_downloads_are_the_packs_files(make_store, monkeypatch) -> None:
+    from dashboard import data
+
+    db = make_store({"team": ROSTER, "deployment": ON_TIME})
+    monkeypatch.setenv("MLKPI_DB", str(db))
+    assert data.review_file("2026Q3", None, None, "pdf").startswith(b"%PDF-")
+    assert data.review_file("2026Q3", None, None, "csv").startswith(b"\xef\xbb\xbfperiod,")
+    page = data.review_file("2026Q3", None, None, "html").decode("utf-8")
+    assert "ML KPI review 2026Q3" in page and " KPIs on track or ahead." in page

@@ -32,7 +32,7 @@ if pack.closed_at:
             "figures below and in the review pack are the closed ones.", icon="🔒")
 for row in pack.restated:
     st.warning(f"**{row.name}** restated: closed at {wording.number(row.value, row.unit)}, "
-               f"now {wording.number(row.recomputed, row.unit)} — {row.reason}.", icon="✎")
+               f"now {wording.number(row.recomputed, row.unit)} — {row.reason}.", icon="✏️")
 components.table(
     table.drop(columns=["_changed", "id", "Family"]),
     column_config={
