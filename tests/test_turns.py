@@ -1,4 +1,4 @@
-"""dashboard.process.Turns: script runs that arrive together are served in arrival order,
+"""dashboard.server_tuning.Turns: script runs that arrive together are served in arrival order,
 and a slow holder never delays anyone by more than the patience."""
 
 from __future__ import annotations
@@ -8,7 +8,8 @@ import time
 
 import pytest
 
-from dashboard.process import Turns
+from dashboard import server_tuning
+from dashboard.server_tuning import Turns
 
 
 def _taker(turns: Turns, name: str, log: list, hold: float = 0.0) -> threading.Thread:
@@ -113,3 +114,57 @@ def test_aside_outside_a_turn_changes_nothing() -> None:
     with turns.aside():  # the warm-up thread, a background cache refresh
         assert not turns._busy
     assert not turns._busy and not turns._waiting
+
+
+def test_one_switch_turns_all_the_server_tuning_off(monkeypatch: pytest.MonkeyPatch) -> None:
+    """MLKPI_SERVER_TUNING=0: no turns (a run never waits for another), no freezing, no
+    switch interval, no log level, pages built afresh; "1" (the default) brings them back."""
+    import gc
+    import logging
+    import sys
+
+    monkeypatch.setenv("MLKPI_SERVER_TUNING", "0")
+    monkeypatch.setattr(server_tuning, "_frozen", set())
+    holding, release, done = threading.Event(), threading.Event(), threading.Event()
+
+    def holder() -> None:
+        with server_tuning.turn():
+            holding.set()
+            release.wait(5)
+        done.set()
+
+    thread = threading.Thread(target=holder)
+    thread.start()
+    holding.wait(5)
+    started = time.perf_counter()
+    with server_tuning.turn() as owned, server_tuning.aside():
+        waited = time.perf_counter() - started
+    release.set()
+    thread.join(5)
+    assert owned is False and waited < 0.5 * server_tuning.PATIENCE_S and done.is_set()
+
+    interval, logger = sys.getswitchinterval(), logging.getLogger("uvicorn.error")
+    level, frozen = logger.level, gc.get_freeze_count()
+    server_tuning.quick_switches()
+    server_tuning.quiet_server_logs()
+    assert server_tuning.freeze_startup() is False and server_tuning._frozen == set()
+    assert (sys.getswitchinterval(), logger.level, gc.get_freeze_count()) == (
+        interval, level, frozen)
+    first = server_tuning.once("switch-test", object)
+    assert server_tuning.once("switch-test", object) is not first
+
+    monkeypatch.setenv("MLKPI_SERVER_TUNING", "1")
+    first = server_tuning.once("switch-test", object)
+    assert server_tuning.once("switch-test", object) is first
+
+
+def test_without_the_tuning_mlkpi_serve_keeps_streamlits_garbage_collection() -> None:
+    import tomllib
+
+    from metrics.cli.serve import streamlit_config
+
+    tuned = tomllib.loads(streamlit_config(8501, "localhost", []))
+    plain = tomllib.loads(streamlit_config(8501, "localhost", [], tuned=False))
+    assert tuned["runner"]["postScriptGC"] is False and plain["runner"]["postScriptGC"] is True
+    assert {k: v for k, v in tuned.items() if k != "runner"} == {
+        k: v for k, v in plain.items() if k != "runner"}

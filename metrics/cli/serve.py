@@ -2,8 +2,8 @@
 
 Streamlit reads ``.streamlit/config.toml`` from its working folder, and
 ``server.allowedHosts`` only works from that file (on the command line it also
-blocked the legitimate host, see ``shared/notes``). So each run writes its own
-config into a private folder and starts Streamlit there.
+blocked the legitimate host). So each run writes its own config into a private folder
+and starts Streamlit there.
 """
 
 from __future__ import annotations
@@ -16,11 +16,17 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
+from dashboard import server_tuning  # standard library only: no Streamlit in the CLI
+
 APP = Path(__file__).resolve().parents[2] / "dashboard" / "app.py"
 DEFAULT_HOSTS = ("localhost", "127.0.0.1", "[::1]")
 
 
-def streamlit_config(port: int, address: str, allow_hosts: list[str]) -> str:
+def streamlit_config(port: int, address: str, allow_hosts: list[str],
+                     tuned: bool = True) -> str:
+    """The config.toml of one run; ``tuned=False`` ($MLKPI_SERVER_TUNING=0, see
+    ``dashboard/server_tuning.py``) keeps Streamlit's full garbage collection after each
+    run, since the dashboard then freezes nothing."""
     hosts = list(dict.fromkeys([*DEFAULT_HOSTS, *allow_hosts]))
     listed = ", ".join(f'"{h}"' for h in hosts)
     return f"""[server]
@@ -45,10 +51,10 @@ serverPort = {port}
 # no magic: the pages never display a bare expression, and magic re-parses each page's
 # source whenever every session has closed (Streamlit then empties its script cache)
 magicEnabled = false
-# no full gc.collect() after every script run: it holds the GIL ~20 ms per run, which
-# 16 sessions at once wait for in turn (the dashboard freezes its startup objects instead,
-# and Python's own generational collection still runs)
-postScriptGC = false
+# no full gc.collect() after every script run, which holds the GIL while many sessions
+# wait (the dashboard freezes its startup objects instead, and Python's own generational
+# collection still runs; docs/performance.md)
+postScriptGC = {'false' if tuned else 'true'}
 
 [global]
 developmentMode = false
@@ -67,7 +73,7 @@ def serve(db: Path, config: Path | None, port: int = 8501, address: str = "local
     with tempfile.TemporaryDirectory(prefix="mlkpi-serve-") as run_dir:
         (Path(run_dir) / ".streamlit").mkdir()
         (Path(run_dir) / ".streamlit" / "config.toml").write_text(
-            streamlit_config(port, address, allow_hosts or []))
+            streamlit_config(port, address, allow_hosts or [], server_tuning.enabled()))
         host = "localhost" if address in ("0.0.0.0", "::") else address
         print(f"mlkpi dashboard: http://{host}:{port}/  (Ctrl+C to stop)", flush=True)
         cmd = [sys.executable, "-m", "streamlit", "run", str(APP)]
