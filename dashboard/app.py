@@ -87,6 +87,7 @@ def main() -> None:
 def _main() -> None:
     st.set_page_config(page_title="mlkpi", page_icon=":material/insights:", layout="wide")
     data.cap_read_memory()  # before the first read connection of this process
+    server_tuning.no_collection_after_runs()
     server_tuning.quiet_server_logs()
     server_tuning.quick_switches()
     page = st.navigation(_pages())

@@ -1,14 +1,14 @@
 """Tuning for many people opening pages at once, which bets on Streamlit's internals;
-``MLKPI_SERVER_TUNING=0`` turns all of it off (every function here then does nothing, and
-``mlkpi serve`` keeps Streamlit's own after-run garbage collection).
+``MLKPI_SERVER_TUNING=0`` turns all of it off (every function here then does nothing).
 
 What it does, once per server process (docs/performance.md has the measurements):
 
-- ``freeze_startup()``: Streamlit runs a full ``gc.collect(2)`` after every script run
-  (``runner.postScriptGC``, which ``mlkpi serve`` turns off); with pandas, ibis, plotly
-  and duckdb loaded each costs a long hold of the GIL. ``gc.freeze()`` moves what is alive
-  after the first run (modules, classes, compiled expressions) to the permanent
-  generation, which collections skip; later objects are collected as before.
+- ``no_collection_after_runs()``, ``freeze_startup()``: Streamlit runs a full
+  ``gc.collect(2)`` after every script run (``runner.postScriptGC``); with pandas, ibis,
+  plotly and duckdb loaded each is a long hold of the GIL that every session waits for.
+  The option is turned off, and ``gc.freeze()`` moves what is alive after the first run
+  (modules, classes, compiled expressions) to the permanent generation, which Python's
+  own collections skip; later objects are collected as before.
 - ``turn()``: drawing a page from cached data is pure Python, one thread at a time. When
   many sessions draw at once the interpreter interleaves them and all finish together
   at the end of the burst; taking turns in arrival order gives the same total work but
@@ -37,6 +37,8 @@ from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from typing import Any, TypeVar
 
+from streamlit import config
+
 SWITCH = "MLKPI_SERVER_TUNING"  # "0": no tuning at all
 PATIENCE_S = 1.0  # a full burst of 16 warm scorecards is ~0.25 s
 SWITCH_INTERVAL_S = 0.0001  # Python's default is 0.005
@@ -64,6 +66,13 @@ def freeze_startup(moment: str = "first run") -> bool:
         gc.collect()  # garbage first: what is frozen is never collected
         gc.freeze()
         return True
+
+
+def no_collection_after_runs() -> None:
+    """Turn off Streamlit's full garbage collection after each script run (read by its
+    script runner at the end of every run)."""
+    if enabled() and config.get_option("runner.postScriptGC"):
+        config.set_option("runner.postScriptGC", False)
 
 
 def quiet_server_logs() -> None:

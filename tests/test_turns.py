@@ -7,6 +7,7 @@ import threading
 import time
 
 import pytest
+from streamlit import config
 
 from dashboard import server_tuning
 from dashboard.server_tuning import Turns
@@ -118,7 +119,8 @@ def test_aside_outside_a_turn_changes_nothing() -> None:
 
 def test_one_switch_turns_all_the_server_tuning_off(monkeypatch: pytest.MonkeyPatch) -> None:
     """MLKPI_SERVER_TUNING=0: no turns (a run never waits for another), no freezing, no
-    switch interval, no log level, pages built afresh; "1" (the default) brings them back."""
+    switch interval, Streamlit's after-run collection kept, no log level, pages built
+    afresh; "1" (the default) brings them back."""
     import gc
     import logging
     import sys
@@ -143,10 +145,13 @@ def test_one_switch_turns_all_the_server_tuning_off(monkeypatch: pytest.MonkeyPa
     thread.join(5)
     assert owned is False and waited < 0.5 * server_tuning.PATIENCE_S and done.is_set()
 
+    config.get_option("runner.postScriptGC")  # Streamlit's config parsed (it sets log levels)
     interval, logger = sys.getswitchinterval(), logging.getLogger("uvicorn.error")
     level, frozen = logger.level, gc.get_freeze_count()
     server_tuning.quick_switches()
     server_tuning.quiet_server_logs()
+    server_tuning.no_collection_after_runs()
+    assert config.get_option("runner.postScriptGC") is True  # Streamlit's default
     assert server_tuning.freeze_startup() is False and server_tuning._frozen == set()
     assert (sys.getswitchinterval(), logger.level, gc.get_freeze_count()) == (
         interval, level, frozen)
@@ -156,15 +161,9 @@ def test_one_switch_turns_all_the_server_tuning_off(monkeypatch: pytest.MonkeyPa
     monkeypatch.setenv("MLKPI_SERVER_TUNING", "1")
     first = server_tuning.once("switch-test", object)
     assert server_tuning.once("switch-test", object) is first
+    try:
+        server_tuning.no_collection_after_runs()
+        assert config.get_option("runner.postScriptGC") is False
+    finally:
+        config.set_option("runner.postScriptGC", True)
 
-
-def test_without_the_tuning_mlkpi_serve_keeps_streamlits_garbage_collection() -> None:
-    import tomllib
-
-    from metrics.cli.serve import streamlit_config
-
-    tuned = tomllib.loads(streamlit_config(8501, "localhost", []))
-    plain = tomllib.loads(streamlit_config(8501, "localhost", [], tuned=False))
-    assert tuned["runner"]["postScriptGC"] is False and plain["runner"]["postScriptGC"] is True
-    assert {k: v for k, v in tuned.items() if k != "runner"} == {
-        k: v for k, v in plain.items() if k != "runner"}

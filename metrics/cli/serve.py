@@ -16,17 +16,11 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
-from dashboard import server_tuning  # standard library only: no Streamlit in the CLI
-
 APP = Path(__file__).resolve().parents[2] / "dashboard" / "app.py"
 DEFAULT_HOSTS = ("localhost", "127.0.0.1", "[::1]")
 
 
-def streamlit_config(port: int, address: str, allow_hosts: list[str],
-                     tuned: bool = True) -> str:
-    """The config.toml of one run; ``tuned=False`` ($MLKPI_SERVER_TUNING=0, see
-    ``dashboard/server_tuning.py``) keeps Streamlit's full garbage collection after each
-    run, since the dashboard then freezes nothing."""
+def streamlit_config(port: int, address: str, allow_hosts: list[str]) -> str:
     hosts = list(dict.fromkeys([*DEFAULT_HOSTS, *allow_hosts]))
     listed = ", ".join(f'"{h}"' for h in hosts)
     return f"""[server]
@@ -51,10 +45,6 @@ serverPort = {port}
 # no magic: the pages never display a bare expression, and magic re-parses each page's
 # source whenever every session has closed (Streamlit then empties its script cache)
 magicEnabled = false
-# no full gc.collect() after every script run, which holds the GIL while many sessions
-# wait (the dashboard freezes its startup objects instead, and Python's own generational
-# collection still runs; docs/performance.md)
-postScriptGC = {'false' if tuned else 'true'}
 
 [global]
 developmentMode = false
@@ -73,7 +63,7 @@ def serve(db: Path, config: Path | None, port: int = 8501, address: str = "local
     with tempfile.TemporaryDirectory(prefix="mlkpi-serve-") as run_dir:
         (Path(run_dir) / ".streamlit").mkdir()
         (Path(run_dir) / ".streamlit" / "config.toml").write_text(
-            streamlit_config(port, address, allow_hosts or [], server_tuning.enabled()))
+            streamlit_config(port, address, allow_hosts or []))
         host = "localhost" if address in ("0.0.0.0", "::") else address
         print(f"mlkpi dashboard: http://{host}:{port}/  (Ctrl+C to stop)", flush=True)
         cmd = [sys.executable, "-m", "streamlit", "run", str(APP)]
