@@ -38,7 +38,7 @@ class Snapshot(NamedTuple):
     mtimes (0.0: no such file). Changes at each ingest and each config edit."""
 
     db: str
-    db_mtime: float
+    snapshot_mtime: float
     config: str
     config_mtime: float
 

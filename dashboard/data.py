@@ -177,8 +177,9 @@ def cost_by_service_vs_year(snap: Snapshot, period: Period, team: str | None = N
     before = period.shift(-(target.baseline_periods or 4))
     table = views.cost_vs_baseline(kpi_events(kpi_id, period, team, tier),
                                    kpi_events(kpi_id, before, team, tier), target.value, top)
-    table["status"] = [evaluate(value, target, base).status for value, base
-                       in zip(table["cost_per_1k"], table["baseline"], strict=True)]
+    table["status"] = [evaluate(value, target, None if pd.isna(base) else base).status
+                       for value, base in zip(table["cost_per_1k"], table["baseline"],
+                                              strict=True)]
     return table
 
 

@@ -3,7 +3,8 @@
 No KPI logic, no query and no status of its own: the engines' results come in as
 arguments (``dashboard.data`` fetches them, cached, and calls these), tables go out.
 
-    status_counts({"kpis": [{"status": "on_track"}]})["on_track"]   # 1
+>>> status_counts({"kpis": [{"status": "on_track"}, {"status": "ahead"}]})["on_track"]
+1
 """
 
 from __future__ import annotations
