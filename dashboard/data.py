@@ -58,7 +58,7 @@ def store_status() -> dict[str, Any]:
 @cached(ttl=60, max_entries=16)
 def _status(snap: Snapshot) -> dict[str, Any]:
     try:
-        freshness = kpi_engine.data_freshness(snap.path, datetime.now(UTC))
+        freshness = health.data_freshness(snap.path, datetime.now(UTC))
     except StoreError as exc:
         return {"state": "missing", "db": snap.db, "message": str(exc), "kinds": {}}
     rows = sum(int(k.get("rows") or 0) for k in freshness.values())

@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import gc
 import logging
-import os
 import sys
 import threading
 from collections import deque
@@ -39,7 +38,8 @@ from typing import Any, TypeVar
 
 from streamlit import config
 
-SWITCH = "MLKPI_SERVER_TUNING"  # "0": no tuning at all
+from metrics import settings
+
 PATIENCE_S = 1.0  # a full burst of 16 warm scorecards is ~0.25 s
 SWITCH_INTERVAL_S = 0.0001  # Python's default is 0.005
 
@@ -51,7 +51,7 @@ T = TypeVar("T")
 
 def enabled() -> bool:
     """False when $MLKPI_SERVER_TUNING is "0" (read at each call, so a test can set it)."""
-    return os.environ.get(SWITCH, "1").strip() != "0"
+    return settings.server_tuning()
 
 
 def freeze_startup(moment: str = "first run") -> bool:
