@@ -49,6 +49,7 @@ class Windows:
     errors: np.ndarray
     p95_ms: np.ndarray = field(default_factory=lambda: np.empty(0))
     p99_ms: np.ndarray = field(default_factory=lambda: np.empty(0))
+    step: float = 0.0
 
     def __len__(self) -> int:
         return len(self.start_ms)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import tempfile
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from pathlib import Path
 
@@ -29,16 +30,24 @@ from metrics.store import db as store_db
 PREVIEW_ROWS = 5
 
 
-def store_rows(db: Path, kind_name: str, rows: list[Row], result, say) -> IngestResult:
-    """Ingest ``rows`` (of one kind) into ``db``, or for a dry run into a scratch store."""
+def store_rows(db: Path, kind_name: str, rows: Sequence[Row], result, say,
+               write: Callable[[Path], None] | None = None) -> IngestResult:
+    """Ingest ``rows`` (of one kind) into ``db``, or for a dry run into a scratch store.
+
+    A source with millions of rows (Prometheus windows) passes ``write(path)``, which
+    writes the typed Parquet file itself, and a ``rows`` sequence that builds the ``Row``
+    of a record number only when a quarantined row needs its file, line and reason."""
     kind = KINDS[kind_name]
-    if not rows:
+    if not len(rows):
         return IngestResult(kind.name, list(result.files))
     scratch_dir = Path(db).resolve().parent
     scratch_dir.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix=".mlkpi-import-", dir=scratch_dir) as tmp:
         path = Path(tmp) / f"{kind.name}.parquet"
-        pq.write_table(to_table(kind, rows), path)
+        if write is None:
+            pq.write_table(to_table(kind, rows), path)
+        else:
+            write(path)
         target = Path(tmp) / "dry-run.duckdb" if result.dry_run else Path(db)
         out = ingest(target, kind.name, [str(path)], progress=say)
         relabel(target, out, str(path), rows, result.files)
