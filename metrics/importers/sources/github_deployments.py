@@ -113,21 +113,22 @@ def events(recs: Iterable[Rec], mapper: Mapper) -> Iterator[Row | Skip]:
 def _event(rec: Rec, statuses: list[Rec], patterns: tuple[str, ...],
            mapper: Mapper) -> Row | Skip:
     env = rec.data.get("environment")
-    first, states, prod_seen = None, set(), is_production(env, patterns)
+    first, newest, prod_seen = None, None, is_production(env, patterns)
     for status in statuses:
         s = status.data
         in_prod = is_production(s.get("environment") or env, patterns)
         prod_seen = prod_seen or in_prod
-        states.add(s.get("state"))
-        if s.get("state") == "success" and in_prod:
-            try:
-                at = parse_time(s.get("created_at"))
-            except TimeProblem:
-                continue
-            first = at if first is None or at < first else first
+        try:
+            at = parse_time(s.get("created_at"))
+        except TimeProblem:
+            continue
+        if newest is None or at > newest[0]:
+            newest = (at, s.get("state"))
+        if s.get("state") == "success" and in_prod and (first is None or at < first):
+            first = at
     if first is None:
         if not prod_seen:
             return Skip("not a production environment")
-        return Skip("never successful" if states and states <= FAILED_STATES | {"success"}
-                    else "not successful yet")
+        ended = newest is not None and newest[1] in FAILED_STATES
+        return Skip("never successful" if ended else "not successful yet")
     return deployment_row(rec, mapper, str(rec.fields["id"]), first)
