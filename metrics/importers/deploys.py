@@ -27,12 +27,14 @@ def is_production(environment: object, patterns: tuple[str, ...]) -> bool:
 
 
 def is_rollback(rec: Rec, mapper: Mapper) -> bool:
-    """True when a field the map's ``[deployment] rollback`` names has the value it gives:
-    ``rollback = { task = "deploy:rollback" }``. Without that table, no deployment is one."""
+    """True when a field the map's ``[deployment] rollback`` names has the value it gives
+    (a shell pattern, case ignored): ``rollback = { task = "deploy:rollback" }`` or
+    ``{ commit_title = "Revert*" }``. Without that table, no deployment is a rollback."""
     conditions = mapper.map.get("deployment.rollback") or {}
     for name, wanted in conditions.items():
         found = rec.fields.get(name, path_get(rec.data, name))
-        if found is not None and str(found).strip().lower() == str(wanted).strip().lower():
+        if found is not None and fnmatchcase(str(found).strip().lower(),
+                                             str(wanted).strip().lower()):
             return True
     return False
 

@@ -14,7 +14,8 @@ SPEC_APPROVED_AT = Key("deployment.spec_approved_at", "time",
 AUTOMATED = Key("deployment.automated", "rule",
                 "whether a standard automated pipeline shipped it (true/false, or a rule)")
 ROLLBACK = Key("deployment.rollback", "table",
-               "fields whose value marks a rollback, e.g. { task = \"deploy:rollback\" }")
+               "fields whose value marks a rollback (shell patterns), e.g. "
+               "{ task = \"deploy:rollback\" }")
 DEPLOYMENT_KEYS = (TEAM, TIER, MODEL, PRODUCTION, SPEC_APPROVED_AT, AUTOMATED, ROLLBACK)
 
 CAUSE = Key("incident.cause", "rule",
