@@ -136,7 +136,17 @@ from = ["team"]
 map = { search = 1, ads = 2 }
 [incident]
 onset_at = "detected_at"
-cause = { from = ["title"], keywords = { drift = "drift", "data quality" = "data_quality", latency = "infrastructure", pipeline = "pipeline", outage = "infrastructure" }, default = "other" }
+
+[incident.cause]
+from = ["title"]
+default = "other"
+
+[incident.cause.keywords]
+drift = "drift"
+"data quality" = "data_quality"
+latency = "infrastructure"
+pipeline = "pipeline"
+outage = "infrastructure"
 """
 
 
@@ -198,8 +208,10 @@ tier = 2
 from = ["label:team"]
 [model]
 from = ["tag:Model"]
-[incident]
-cause = { from = ["label:cause", "title"], keywords = { drift = "drift", lag = "pipeline" }, default = "other" }
+[incident.cause]
+from = ["label:cause", "title"]
+keywords = { drift = "drift", lag = "pipeline" }
+default = "other"
 """
 
 
