@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from fnmatch import fnmatchcase
+from functools import lru_cache
 
 from metrics.importers.base import Rec, Row, path_get
 from metrics.importers.rules import Mapper
@@ -18,6 +19,7 @@ def production_patterns(mapper: Mapper) -> tuple[str, ...]:
     return tuple(p.strip().lower() for p in patterns)
 
 
+@lru_cache(maxsize=4096)  # a few environment names, asked once per status
 def is_production(environment: object, patterns: tuple[str, ...]) -> bool:
     """``is_production("Production", ("prod*",))`` → True; case is ignored."""
     if not isinstance(environment, str) or not environment.strip():
