@@ -14,7 +14,8 @@ SPEC_APPROVED_AT = Key("deployment.spec_approved_at", "time",
 AUTOMATED = Key("deployment.automated", "rule",
                 "whether a standard automated pipeline shipped it (true/false, or a rule)")
 ROLLBACK = Key("deployment.rollback", "table",
-               "fields whose value marks a rollback, e.g. { task = \"deploy:rollback\" }")
+               "fields whose value marks a rollback (shell patterns), e.g. "
+               "{ task = \"deploy:rollback\" }")
 DEPLOYMENT_KEYS = (TEAM, TIER, MODEL, PRODUCTION, SPEC_APPROVED_AT, AUTOMATED, ROLLBACK)
 
 CAUSE = Key("incident.cause", "rule",
@@ -25,7 +26,11 @@ ONSET_AT = Key("incident.onset_at", "time",
                "(e.g. detected_at)")
 SEVERITY = Key("incident.severity", "table",
                "priority or urgency words → SEV1…SEV4, over the default table")
-INCIDENT_KEYS = (TEAM, TIER, MODEL, CAUSE, ONSET_AT, SEVERITY)
+INCIDENT_KEYS = (TEAM, TIER, MODEL, CAUSE, ONSET_AT, SEVERITY, TIMEZONE)
+
+DEFECT_SEVERITY = Key("defect.severity", "table",
+                      "priority words → SEV1…SEV4 for defects, over the default table")
+STAGE = Key("defect.stage", "rule", "pre_release or post_release, e.g. from a label")
 
 PIPELINE = Key("pipeline_run.pipeline", "rule",
                "the pipeline's name (default: the source's own, e.g. the DAG id)")

@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import tempfile
 from collections.abc import Callable, Sequence
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import duckdb
@@ -28,6 +28,8 @@ from metrics.ingest.validate import lit, q
 from metrics.store import db as store_db
 
 PREVIEW_ROWS = 5
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+ONE_US = timedelta(microseconds=1)
 
 
 def store_rows(db: Path, kind_name: str, rows: Sequence[Row], result, say,
@@ -62,9 +64,10 @@ def to_table(kind: Kind, rows: list[Row]) -> pa.Table:
     arrays = {}
     for col in kind.columns:
         values = [r.values.get(col.name) for r in rows]
-        if col.type == "ts":
-            arrays[col.name] = pa.array([v if isinstance(v, datetime) else None
-                                         for v in values], pa.timestamp("us", tz="UTC"))
+        if col.type == "ts":  # as integers: pyarrow reads aware datetimes 60x slower
+            micros = pa.array([(v - EPOCH) // ONE_US if isinstance(v, datetime) else None
+                               for v in values], pa.int64())
+            arrays[col.name] = micros.cast(pa.timestamp("us", tz="UTC"))
         else:
             arrays[col.name] = pa.array([_text(v) for v in values], pa.string())
     return pa.table(arrays)

@@ -48,6 +48,13 @@ def parse_time(value: object, zone: str | None = None, epoch: str | None = None)
         return _from_epoch(float(value), epoch, value)
     if not isinstance(value, str):
         raise TimeProblem(f"{value!r} is not a timestamp")
+    try:  # the common case first: ISO 8601 with an offset or Z
+        ts = datetime.fromisoformat(value)
+    except ValueError:
+        pass
+    else:
+        if ts.tzinfo is not None and EARLIEST <= ts < LATEST:
+            return ts.astimezone(UTC)
     text = value.strip()
     if epoch and _NUMBER.fullmatch(text):
         return _from_epoch(float(text), epoch, value)
