@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import re
 from bisect import bisect_right
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -21,7 +22,11 @@ import pyarrow.parquet as pq
 from metrics.importers import prom_client, prom_windows
 from metrics.importers.base import Rec, Row
 from metrics.importers.prom_windows import MatrixError, Series, Windows
-from metrics.importers.reading import ReadError, json_documents, read_bytes
+from metrics.importers.reading import (
+    ReadError,
+    _loads,  # orjson where installed; its errors are ValueErrors
+    read_bytes,
+)
 from metrics.importers.rules import Mapper, no_value, resolve
 from metrics.importers.run import ImportResult
 
@@ -145,18 +150,39 @@ def live_windows(args: argparse.Namespace, mapper: Mapper, say
 
 
 def read_series(files: list[str], say) -> list[Series]:
-    """Every series of the files (JSON, or JSON Lines of pages), pages joined per series."""
+    """Every series of the files (JSON, or JSON Lines of pages), pages joined per series.
+
+    A JSON Lines file is parsed a page at a time, so only one page's Python objects exist
+    at once (a year of 5-minute windows is ten 11,000-point pages per series)."""
     joined: dict[tuple, list[Series]] = {}
     for name in files:
         say(f"reading {name}")
         try:
-            for doc in json_documents(name, read_bytes(name)):
-                for s in prom_windows.parse_matrix(doc.data):
+            for data in _documents(name):
+                for s in prom_windows.parse_matrix(data):
                     joined.setdefault(tuple(sorted(s.labels.items())), []).append(s)
         except (ReadError, MatrixError) as exc:
             raise ImportProblem(f"{name}: {str(exc).rstrip('.')}") from None
     return [Series(parts[0].labels, np.concatenate([p.t for p in parts]),
                    np.concatenate([p.v for p in parts])) for parts in joined.values()]
+
+
+def _documents(name: str) -> Iterator[object]:
+    data = read_bytes(name)
+    if not data.strip():
+        raise ReadError("the file is empty")
+    try:
+        yield _loads(data)
+        return
+    except ValueError:
+        pass
+    for n, line in enumerate(data.splitlines(), start=1):
+        if line.strip():
+            try:
+                yield _loads(line)
+            except ValueError:
+                raise ReadError(f"line {n} is not JSON or JSON Lines (one query_range "
+                                "response per line)") from None
 
 
 def endpoint_namer(mapper: Mapper):
