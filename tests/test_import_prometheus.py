@@ -100,6 +100,16 @@ def test_reimport_is_idempotent_and_pages_as_json_lines_join(tmp_path: Path, cap
     assert (result["inserted"], result["duplicates"]) == (0, 8)
 
 
+def test_dry_run_stores_nothing(tmp_path: Path, capsys) -> None:
+    code = run(tmp_path, str(FIX / "requests.json"), "--map", str(FIX / "map.toml"),
+               "--dry-run", "--format", "json")
+    out = json.loads(capsys.readouterr().out)
+    assert code == 1 and out["dry_run"]
+    assert out["kinds"]["inference_sli"]["inserted"] == 6
+    assert out["preview"]["inference_sli"][0]["requests"] == 102
+    assert not (tmp_path / "s.duckdb").exists() or stored(tmp_path / "s.duckdb") == []
+
+
 def test_error_codes_regex_and_increase_values(tmp_path: Path) -> None:
     map_ = tmp_path / "map.toml"
     map_.write_text('team = "search"\ntier = 1\n[prometheus]\nerror_codes = "5..|404"\n'

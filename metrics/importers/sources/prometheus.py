@@ -82,10 +82,13 @@ def events(recs, mapper):  # pragma: no cover - the flow is run()
 def run(args: argparse.Namespace, db: Path) -> int:
     from metrics.cli import progress
     from metrics.cli.commands.import_ import report
+    from metrics.cli.common import file_size
     from metrics.importers.prom_import import ImportProblem, import_prometheus
     from metrics.importers.run import make_mapper
 
-    say = progress.stage_reporter(0 if not args.url else progress.LARGE_BYTES)
+    files = [*args.files, *(f for f in (args.latency_p95, args.latency_p99) if f)]
+    say = progress.stage_reporter(progress.LARGE_BYTES if args.url else
+                                  sum(file_size(f) for f in files))
     try:
         mapper = make_mapper(args.map, vars(args))
         result = import_prometheus(db, args, mapper, say)
