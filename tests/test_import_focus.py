@@ -91,25 +91,28 @@ def test_ai_and_ml_unmapped_is_a_row_error_not_a_guess(tmp_path: Path, capsys) -
 
 def test_parquet_focus_1_2_with_map_tags_and_timestamps(tmp_path: Path) -> None:
     tags = pa.map_(pa.string(), pa.string())
+    # three hourly rows (the last a credit) and one monthly row (counted on its first day)
     table = pa.table({
-        "BilledCost": pa.array([Decimal("3.0"), Decimal("1.0"), Decimal("-0.25")],
-                               pa.decimal128(12, 4)),
-        "EffectiveCost": pa.array([2.5, 1.0, -0.25], pa.float64()),
-        "BillingCurrency": ["USD"] * 3,
-        "ChargeCategory": ["Usage", "Usage", "Credit"],
+        "BilledCost": pa.array([Decimal("3.0"), Decimal("1.0"), Decimal("-0.25"),
+                                Decimal("30.0")], pa.decimal128(12, 4)),
+        "EffectiveCost": pa.array([2.5, 1.0, -0.25, 30.0], pa.float64()),
+        "BillingCurrency": ["USD"] * 4,
+        "ChargeCategory": ["Usage", "Usage", "Credit", "Usage"],
         "ChargePeriodStart": pa.array([datetime(2026, 3, 5, 0), datetime(2026, 3, 5, 1),
-                                       datetime(2026, 3, 5, 2)], pa.timestamp("us")),
+                                       datetime(2026, 3, 5, 2), datetime(2026, 3, 1)],
+                                      pa.timestamp("us")),
         "ChargePeriodEnd": pa.array([datetime(2026, 3, 5, 1), datetime(2026, 3, 5, 2),
-                                     datetime(2026, 3, 5, 3)], pa.timestamp("us")),
-        "ConsumedQuantity": pa.array([300.0, 200.0, None]),
-        "ConsumedUnit": ["1K Tokens", "1K Tokens", None],
-        "ServiceCategory": ["AI and Machine Learning"] * 3,
-        "ServiceSubcategory": ["Generative AI", "Generative AI", "Generative AI"],
-        "ServiceName": ["Azure OpenAI"] * 3,
-        "ResourceName": ["assistant-gpt", "assistant-gpt", "assistant-gpt"],
-        "InvoiceId": ["INV-1", "INV-1", "INV-1"],
+                                     datetime(2026, 3, 5, 3), datetime(2026, 4, 1)],
+                                    pa.timestamp("us")),
+        "ConsumedQuantity": pa.array([300.0, 200.0, None, 1500.0]),
+        "ConsumedUnit": ["1K Tokens", "1K Tokens", None, "GB-Mo"],
+        "ServiceCategory": ["AI and Machine Learning"] * 3 + ["Storage"],
+        "ServiceSubcategory": ["Generative AI"] * 3 + ["Object Storage"],
+        "ServiceName": ["Azure OpenAI"] * 3 + ["Azure Blob Storage"],
+        "ResourceName": ["assistant-gpt"] * 3 + ["model-artifacts"],
+        "InvoiceId": ["INV-1"] * 4,
         "Tags": pa.array([[("team", "support")], [(" team ", "support")],
-                          [("Team", "support")]], tags),
+                          [("Team", "support")], [("team", "support")]], tags),
     })
     path = tmp_path / "focus-1.2.parquet"
     pq.write_table(table, path)
@@ -118,6 +121,7 @@ def test_parquet_focus_1_2_with_map_tags_and_timestamps(tmp_path: Path) -> None:
                     '"inference" }\ninferences = { unit = "1K Tokens" }\n')
     assert run(tmp_path, str(path), "--map", str(map_)) == 0
     assert costs(tmp_path / "s.duckdb") == [
+        (date(2026, 3, 1), "support", "model-artifacts", "storage", 30.0, None),
         (date(2026, 3, 5), "support", "assistant-gpt", "inference", 3.25, 500)]
 
 
