@@ -198,3 +198,30 @@ def test_dry_run_stores_nothing_and_counts_against_the_store(tmp_path):
     _, dry = run_import(tmp_path, "kubeflow-runs", ["kubeflow_runs.json"], map_text,
                         db=fresh, dry_run=True)
     assert dry.kinds["pipeline_run"].inserted == 2 and not fresh.exists()
+
+
+def test_docs_cover_every_source_and_every_map_in_them_loads(tmp_path):
+    doc = (Path(__file__).resolve().parent.parent / "docs" / "import.md").read_text()
+    for name, module in all_sources().items():
+        assert f"### {name} → {' or '.join(module.WRITES)}" in doc, name
+    blocks = doc.split("```toml\n")[1:]
+    assert len(blocks) >= len(all_sources())
+    for block in blocks:
+        load_map(write(tmp_path, block.split("```")[0]), KEYS)
+
+
+def test_every_option_of_every_source_is_explained():
+    import argparse
+
+    from metrics.cli.main import build_parser
+
+    def sub(parser, name):
+        action = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+        return action.choices[name]
+
+    importer = sub(build_parser(), "import")
+    for name in all_sources():
+        parser = sub(importer, name)
+        assert parser.description and parser.epilog, name
+        for action in parser._actions:
+            assert action.help and len(action.help) > 10, f"{name} {action.dest}: no help"

@@ -34,10 +34,11 @@ import importlib
 import pkgutil
 from types import ModuleType
 
+from metrics.errors import MlkpiError
 from metrics.importers.mapfile import COMMON_KEYS, Key
 
 
-class UnknownSource(Exception):
+class UnknownSource(MlkpiError):
     """A SOURCE name no module declares."""
 
 

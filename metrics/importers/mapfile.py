@@ -19,6 +19,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from metrics.errors import MlkpiError
 from metrics.importers.times import TimeProblem, zone_info
 
 RULE_PARTS = ("from", "map", "default", "keywords")
@@ -33,7 +34,7 @@ FORMS = {
 }
 
 
-class MapError(Exception):
+class MapError(MlkpiError):
     """A map file that cannot be used: one sentence naming the key."""
 
 

@@ -14,8 +14,9 @@ searches the found text for each keyword, ignoring case: ``{ drift = "drift" }``
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime
+from functools import lru_cache
 
 from metrics.importers.base import Rec, Row, path_get
 from metrics.importers.mapfile import ImportMap, Key
@@ -24,20 +25,33 @@ from metrics.importers.times import TimeProblem, parse_time
 
 def find(entry: str, rec: Rec, values: Mapping[str, object]) -> object:
     """The value one ``from`` entry names in ``rec`` (None when absent or empty)."""
+    return _getter(entry)(rec, values)
+
+
+@lru_cache(maxsize=1024)
+def _getter(entry: str) -> Callable[[Rec, Mapping[str, object]], object]:
+    """``"label:team"`` → a function of (record, row values) giving the cleaned value."""
     scheme, sep, name = entry.partition(":")
     if sep and scheme in ("label", "tag"):
-        found = _fold_get(rec.labels if scheme == "label" else rec.tags, name)
-    elif sep and scheme == "payload":
-        found = path_get(rec.payload, name) if rec.payload else None
-    elif entry in values:
-        found = values[entry]
-    elif entry in rec.fields:
-        found = rec.fields[entry]
-    else:
-        found = path_get(rec.data, entry)
+        attr = "labels" if scheme == "label" else "tags"
+        return lambda rec, values: _clean(_fold_get(getattr(rec, attr), name))
+    if sep and scheme == "payload":
+        return lambda rec, values: _clean(path_get(rec.payload, name) if rec.payload else None)
+
+    def bare(rec: Rec, values: Mapping[str, object]) -> object:
+        if entry in values:
+            return _clean(values[entry])
+        if entry in rec.fields:
+            return _clean(rec.fields[entry])
+        return _clean(path_get(rec.data, entry))
+    return bare
+
+
+def _clean(found: object) -> object:
     if isinstance(found, str):
         found = found.strip()
-    return None if found in (None, "") or isinstance(found, dict | list) else found
+        return found or None
+    return None if isinstance(found, dict | list) else found
 
 
 def _fold_get(table: Mapping | None, name: str) -> object:
@@ -54,20 +68,29 @@ def _fold_get(table: Mapping | None, name: str) -> object:
 
 def resolve(rule: object, rec: Rec, values: Mapping[str, object]) -> object:
     """The value a map rule (fixed value or table) gives for ``rec``, or None."""
+    return compile_rule(rule)(rec, values)
+
+
+def compile_rule(rule: object) -> Callable[[Rec, Mapping[str, object]], object]:
+    """A map rule as a function of (record, row values): the same answer as ``resolve``,
+    with the table read once rather than per record."""
     if not isinstance(rule, dict):
-        return rule
-    mapping = rule.get("map") or {}
-    keywords = rule.get("keywords")
-    for entry in rule.get("from", ()):
-        found = find(entry, rec, values)
-        if found is None:
-            continue
-        if keywords:
-            found = _keyword(str(found), keywords)
+        return lambda rec, values: rule
+    getters = [_getter(entry) for entry in rule.get("from", ())]
+    mapping, keywords, default = rule.get("map") or {}, rule.get("keywords"), rule.get("default")
+
+    def run(rec: Rec, values: Mapping[str, object]) -> object:
+        for get in getters:
+            found = get(rec, values)
             if found is None:
                 continue
-        return mapping.get(str(found), mapping.get(found, found))  # type: ignore[arg-type]
-    return rule.get("default")
+            if keywords:
+                found = _keyword(str(found), keywords)
+                if found is None:
+                    continue
+            return mapping.get(str(found), found) if mapping else found
+        return default
+    return run
 
 
 def _keyword(text: str, keywords: Mapping[str, object]) -> object:
@@ -123,10 +146,8 @@ class Event:
         """``column`` from the map's rule ``key`` (default: the column's name), else the
         source's ``fallback``; with neither, a row problem naming the key."""
         name = key or column
-        rule = self.mapper.map.get(name)
-        if time and isinstance(rule, str):
-            rule = {"from": [rule]}
-        value = resolve(rule, self.rec, self.values) if rule is not None else None
+        compiled = self.mapper.compiled(name, time)
+        value = compiled(self.rec, self.values) if compiled is not None else None
         if value is None:
             value = fallback
         if value is None:
@@ -151,6 +172,17 @@ class Mapper:
         self.map = import_map
         self.keys = keys
         self.options = dict(options or {})  # a source's own command-line options
+        self._compiled: dict[str, Callable | None] = {}
+
+    def compiled(self, name: str, time: bool = False) -> Callable | None:
+        """The map's rule ``name`` compiled once (None when the map has none); for a time
+        rule a bare string names the field: ``onset_at = "detected_at"``."""
+        if name not in self._compiled:
+            rule = self.map.get(name)
+            if time and isinstance(rule, str):
+                rule = {"from": [rule]}
+            self._compiled[name] = None if rule is None else compile_rule(rule)
+        return self._compiled[name]
 
     def key(self, name: str) -> Key:
         return self.keys.get(name) or Key(name, "rule", "")

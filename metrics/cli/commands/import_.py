@@ -35,7 +35,8 @@ def add(sub) -> dict:
             f"  {name:<22} {', '.join(m.WRITES) or '(no events)':<18} {m.READS}"
             for name, m in found.items()) + "\n\nSee 'mlkpi import SOURCE --help' for the "
             "map keys a source reads.")
-    per = c.add_subparsers(dest="source", required=True, metavar="SOURCE")
+    per = c.add_subparsers(dest="source", required=True, metavar="SOURCE",
+                           help="the tool whose export the files are (listed below)")
     for name, module in found.items():
         add_source(per, name, module)
     return {"import": run}

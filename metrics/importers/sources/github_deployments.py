@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Iterator
+from datetime import datetime
 
 from metrics.importers import keys
 from metrics.importers.base import Doc, Rec, Row, ShapeError, Skip
@@ -36,6 +37,9 @@ FAILED_STATES = {"failure", "error", "inactive"}
 def records(doc: Doc) -> Iterator[Rec]:
     data = doc.data
     items = data if isinstance(data, list) else [data]
+    if items and isinstance(items[0], dict) and "deployment_url" in items[0]:
+        yield from _statuses(items, doc)  # a statuses list (the common bulk: read lean)
+        return
     for item in items:
         if not isinstance(item, dict):
             raise ShapeError(_NOT_OURS)
@@ -47,6 +51,14 @@ def records(doc: Doc) -> Iterator[Rec]:
             yield _deployment(item, doc, None)
         else:
             raise ShapeError(_NOT_OURS)
+
+
+def _statuses(items: list, doc: Doc) -> Iterator[Rec]:
+    for item in items:
+        if not isinstance(item, dict) or "deployment_url" not in item or "state" not in item:
+            raise ShapeError(_NOT_OURS)
+        yield Rec(item, doc.file, doc.line, None, {"type": "status",
+                                                   "id": _tail_id(item["deployment_url"])})
 
 
 _NOT_OURS = ("this is not a GitHub deployments page, statuses list or deployment_status "
@@ -113,22 +125,25 @@ def events(recs: Iterable[Rec], mapper: Mapper) -> Iterator[Row | Skip]:
 def _event(rec: Rec, statuses: list[Rec], patterns: tuple[str, ...],
            mapper: Mapper) -> Row | Skip:
     env = rec.data.get("environment")
-    first, newest, prod_seen = None, None, is_production(env, patterns)
+    first = None
     for status in statuses:
         s = status.data
-        in_prod = is_production(s.get("environment") or env, patterns)
-        prod_seen = prod_seen or in_prod
-        try:
-            at = parse_time(s.get("created_at"))
-        except TimeProblem:
-            continue
-        if newest is None or at > newest[0]:
-            newest = (at, s.get("state"))
-        if s.get("state") == "success" and in_prod and (first is None or at < first):
-            first = at
-    if first is None:
-        if not prod_seen:
-            return Skip("not a production environment")
-        ended = newest is not None and newest[1] in FAILED_STATES
-        return Skip("never successful" if ended else "not successful yet")
-    return deployment_row(rec, mapper, str(rec.fields["id"]), first)
+        if s.get("state") == "success" and is_production(s.get("environment") or env, patterns):
+            at = _time(s)
+            if at is not None and (first is None or at < first):
+                first = at
+    if first is not None:
+        return deployment_row(rec, mapper, str(rec.fields["id"]), first)
+    if not is_production(env, patterns) and not any(
+            is_production(s.data.get("environment"), patterns) for s in statuses):
+        return Skip("not a production environment")
+    timed = [(at, s.data.get("state")) for s in statuses if (at := _time(s.data)) is not None]
+    ended = bool(timed) and max(timed, key=lambda t: t[0])[1] in FAILED_STATES
+    return Skip("never successful" if ended else "not successful yet")
+
+
+def _time(status: dict) -> datetime | None:
+    try:
+        return parse_time(status.get("created_at"))
+    except TimeProblem:
+        return None
