@@ -161,3 +161,16 @@ def test_pages_never_exceed_the_limit(start, end, step, limit, expected) -> None
     assert all((b - a) / step + 1 <= limit for a, b in got)
     points = sum(int((b - a) / step) + 1 for a, b in got)
     assert points == int((end - start) / step) + 1  # every point once
+
+
+def test_the_docs_maps_load(tmp_path: Path) -> None:
+    from metrics.importers import all_keys
+    from metrics.importers.mapfile import load_map
+
+    doc = (Path(__file__).parent.parent / "docs" / "import-prometheus-focus-mlflow.md")
+    blocks = doc.read_text().split("```toml\n")[1:]
+    assert len(blocks) == 3  # prometheus, focus, mlflow
+    for n, block in enumerate(blocks):
+        path = tmp_path / f"{n}.toml"
+        path.write_text(block.split("```")[0])
+        assert load_map(path, all_keys().values()).values
