@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from fixtures.importing import fixture, run_import, stored, utc
+from fixtures.importing import fixture, query, run_import, stored, utc
 
 
 def deployment(dep_id, approved, deployed, rollback=False):
@@ -266,3 +266,53 @@ def test_jira_kind_from_the_map(tmp_path):
     # the Story is a defect now, and has no stage label: the key is named
     assert [(e["record"], e["reason"]) for e in result.kinds["defect"].errors] == [
         ("ML-14", "stage: no value; set [defect] stage in the map")]
+
+
+def test_an_incident_resolved_later_updates_the_row_and_keeps_history(tmp_path):
+    db, _ = run_import(tmp_path, "pagerduty-incidents", ["pagerduty_incidents.json"],
+                       INCIDENT_MAP)
+    page = json.loads(Path(fixture("pagerduty_incidents.json")).read_text())
+    open_one = page["incidents"][2]
+    assert open_one["status"] == "acknowledged"
+    open_one.update(status="resolved", resolved_at="2026-08-05T18:30:00Z",
+                    last_status_change_at="2026-08-05T18:30:00Z")
+    later = tmp_path / "later.json"
+    later.write_text(json.dumps(page))
+    _, again = run_import(tmp_path, "pagerduty-incidents", [str(later)], INCIDENT_MAP, db=db)
+    inc = again.kinds["incident"]
+    assert (inc.inserted, inc.updated, inc.duplicates) == (0, 1, 2)
+    row = next(r for r in stored(db, "incident") if r["incident_id"] == "Q1M8OK2MGOYEY1")
+    assert row["mitigated_at"] == utc("2026-08-05 18:30")
+    assert query(db, "SELECT incident_id, mitigated_at FROM incident_history") == [
+        ("Q1M8OK2MGOYEY1", None)]
+
+
+def test_an_empty_page_stores_nothing_and_an_empty_file_is_a_file_error(tmp_path):
+    empty_page = tmp_path / "page.json"
+    empty_page.write_text("[]\n")
+    _, result = run_import(tmp_path, "github-deployments", [str(empty_page)])
+    assert result.exit_code == 0 and result.records == 0
+    assert result.kinds["deployment"].inserted == 0
+    empty = tmp_path / "empty.jsonl"
+    empty.write_text("")
+    _, result = run_import(tmp_path, "github-deployments", [str(empty)])
+    assert result.exit_code == 2
+    assert result.file_errors == [f"{empty}: the file is empty."]
+
+
+def test_a_bad_line_in_json_lines_names_it_and_keeps_the_other_files(tmp_path):
+    lines = Path(fixture("github_workflow_runs.jsonl")).read_text().splitlines()
+    broken = tmp_path / "runs.jsonl"
+    broken.write_text(lines[0] + "\n" + lines[1][:50] + "\n")
+    db, result = run_import(tmp_path, "github-workflow-runs",
+                            [str(broken), "github_workflow_run_webhook.json"], RUN_MAP)
+    assert result.file_errors == [f"{broken}: line 2 is not JSON Lines (one JSON document "
+                                  "per line)."]
+    assert result.exit_code == 2
+    assert [r["run_id"] for r in stored(db, "pipeline_run")] == ["600#1"]
+
+
+RUN_MAP = """
+team = "search"
+tier = 1
+"""

@@ -51,7 +51,9 @@ def store_rows(db: Path, kind_name: str, rows: Sequence[Row], result, say,
         else:
             write(path)
         target = Path(tmp) / "dry-run.duckdb" if result.dry_run else Path(db)
-        out = ingest(target, kind.name, [str(path)], progress=say)
+        shown = f"the mapped {kind.name} rows"
+        out = ingest(target, kind.name, [str(path)],
+                     progress=lambda msg: say(msg.replace(str(path), shown)))
         relabel(target, out, str(path), rows, result.files)
         if result.dry_run:
             result.preview[kind.name] = preview(target, kind)
