@@ -1,5 +1,5 @@
 """The quarterly review's on-screen table. No Streamlit. (The downloadable pack, PDF, HTML
-and CSV, is ``metrics.review``'s, the same as ``mlkpi report``.)
+and CSV, is ``metrics.review``'s, the same files as ``mlkpi report``.)
 
     table = review_table(report, quarters)    # one row per KPI, changed status first
 """
@@ -11,7 +11,7 @@ from typing import Any
 
 import pandas as pd
 
-from dashboard import charts, theme
+from metrics import present
 from metrics.kpi.targets import change_percent
 
 COLUMNS = ["KPI", "Family", "Value", "Unit", "Target", "Status", "Previous status", "QoQ %",
@@ -49,11 +49,9 @@ def review_table(report: dict[str, Any], quarters: pd.DataFrame, previous: str,
         rows.append({
             "KPI": kpi["name"], "Family": kpi.get("family", ""),
             "Value": kpi["value"], "Unit": kpi.get("unit", ""),
-            "Target": charts.target_text(target.get("op"), target.get("value"),
-                                         target.get("stretch"), kpi.get("unit", ""),
-                                         target.get("kind") == "relative"),
-            "Status": theme.status_text(kpi["status"]),
-            "Previous status": theme.status_text(before) if before else "–",
+            "Target": present.kpi_target(target, kpi.get("unit", "")),
+            "Status": present.status_text(kpi["status"]),
+            "Previous status": present.status_text(before) if before else "–",
             "QoQ %": _change(kpi["value"], _value(part, previous)),
             "YoY %": _change(kpi["value"], _value(part, year_before)),
             "Sample size": kpi.get("sample_size"),
@@ -72,17 +70,14 @@ def with_closed_figures(table: pd.DataFrame, rows: Sequence[Any]) -> pd.DataFram
     """The table of a closed quarter: the closed value and status as the quarter's figure,
     and a 'Restated' column with the recomputed value and why ('' when it did not move).
     `rows`: the review pack's rows (``metrics.review.figures.Row``)."""
-    from metrics.review import wording
-
     closed = {row.id: row for row in rows}
     out = table.copy()
     out["Value"] = [closed[i].value if i in closed else v
                     for i, v in zip(out["id"], out["Value"], strict=True)]
     out["Value"] = out["Value"].astype("float64")
-    out["Status"] = [theme.status_text(closed[i].status) if i in closed else s
+    out["Status"] = [present.status_text(closed[i].status) if i in closed else s
                      for i, s in zip(out["id"], out["Status"], strict=True)]
     out["Restated"] = [
-        f"now {wording.number(closed[i].recomputed, closed[i].unit)}: {closed[i].reason}"
+        f"now {present.quantity(closed[i].recomputed, closed[i].unit)}: {closed[i].reason}"
         if i in closed and closed[i].restated else "" for i in out["id"]]
     return out
-

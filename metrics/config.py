@@ -348,9 +348,3 @@ def slo_objective(endpoint: str | None, tier: int, config: OrgConfig) -> Objecti
 def _pick(value: Any, fallback: Any) -> Any:
     return fallback if value is None else value
 
-
-def page_alert_unreachable(objective_percent: float) -> bool:
-    """True when a 14.4× burn can never happen: an error ratio of 1 burns at
-    1/(1 − objective), so 93 % (burn at most 14.29) is unreachable, 99.9 % is not."""
-    budget = 1 - objective_percent / 100
-    return budget <= 0 or 1 / budget <= 14.4

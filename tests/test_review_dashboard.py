@@ -11,6 +11,7 @@ from streamlit.testing.v1 import AppTest
 from test_review_close import LATE, ON_TIME, ROSTER
 
 from metrics.cli.main import main
+from metrics.periods import parse_period
 
 APP = str(Path(__file__).resolve().parent.parent / "dashboard" / "app.py")
 
@@ -57,7 +58,8 @@ def test_the_downloads_are_the_packs_files(make_store, monkeypatch) -> None:
 
     db = make_store({"team": ROSTER, "deployment": ON_TIME})
     monkeypatch.setenv("MLKPI_DB", str(db))
-    assert data.review_file("2026Q3", None, None, "pdf").startswith(b"%PDF-")
-    assert data.review_file("2026Q3", None, None, "csv").startswith(b"\xef\xbb\xbfperiod,")
-    page = data.review_file("2026Q3", None, None, "html").decode("utf-8")
+    q3 = parse_period("2026Q3")
+    assert data.review_file(q3, None, None, "pdf").startswith(b"%PDF-")
+    assert data.review_file(q3, None, None, "csv").startswith(b"\xef\xbb\xbfperiod,")
+    page = data.review_file(q3, None, None, "html").decode("utf-8")
     assert "ML KPI review 2026Q3" in page and " KPIs on track or ahead." in page

@@ -1,65 +1,34 @@
-"""How the review pack words numbers, targets, statuses and changes for people: the one
-small place to swap for a shared formatter.
+"""How the review pack words figures for people: ``metrics.present`` (the one formatter
+of the CLI, the dashboard and the reports), plus what only the review says — a change
+against an earlier quarter in points or %, the data's freshness, counted nouns.
 
-    number(99.934, "%")              # '99.93 %'
-    target({"kind": "absolute", "op": ">=", "value": 80, "stretch": 95}, "%")
-                                     # '≥ 80 % (stretch 95 %)'
-    change(2.25, "%")                # '+2.2 pp'  (a percentage moves in points)
+    number(99.934, "%")              # '99.934 %'   (present.quantity)
+    change(2.25, "%")                # '+2.2 pp'    (a percentage moves in points)
     change(-0.0364, "minutes")       # '−0.04 %'
     status("off_track")              # 'Off track'
 """
 
 from __future__ import annotations
 
-import math
-from datetime import datetime
+from metrics import present
 
-from metrics.kpi.targets import STATUS_LABELS
-
-DASH = "–"
-OPS = {">=": "≥", "<=": "≤", ">": ">", "<": "<"}
-_SYMBOLS = {"ahead": "▲", "on_track": "✓", "off_track": "✗", "no_data": DASH,
-            "no_baseline": "○"}
-
-
-def missing(value: object) -> bool:
-    return value is None or (isinstance(value, float) and math.isnan(value))
-
-
-def plain(value: float) -> str:
-    """41.5 → '41.5'; 1234.5 → '1,234'; 0.01767 → '0.0177'; 8.6666 → '8.67'."""
-    if abs(value) >= 1000:
-        return f"{value:,.0f}"
-    if 0 < abs(value) < 1:
-        return f"{value:.3g}"
-    return f"{value:,.2f}".rstrip("0").rstrip(".")
-
-
-def number(value: float | None, unit: str = "") -> str:
-    """A value with its unit: '99.93 %', '42 minutes', '4.1 score (1–5)'; '–' for none."""
-    if missing(value):
-        return DASH
-    text = plain(float(value))
-    if not unit:
-        return text
-    if unit.startswith("%"):
-        return f"{text} {unit}"
-    if unit == "USD":
-        return f"${text}"
-    return f"{text} {unit}"
+DASH = present.MISSING
+OPS = present.OP_SYMBOLS
+missing = present.missing
+plain = present.number        # 8.666 → '8.67'; the unit only picks the rounding
+number = present.quantity     # 8.666, 'hours' → '8.67 hours'
+status_mark = present.status_text  # '✓ On track': never colour alone
+when = present.instant        # '2026-11-24 22:00 UTC'
 
 
 def target(spec: dict | None, unit: str) -> str:
-    """'≥ 80 % (stretch 95 %)'; a relative target: 'change ≤ −20 % vs 4 periods earlier'."""
-    if not spec or missing(spec.get("value")):
-        return "no target"
-    op = OPS.get(spec.get("op") or "", spec.get("op") or "")
-    relative = spec.get("kind") == "relative"
-    shown_unit = "%" if relative else unit
-    text = f"{'change ' if relative else ''}{op} {number(spec['value'], shown_unit)}"
-    if not missing(spec.get("stretch")):
-        text += f" (stretch {number(spec['stretch'], shown_unit)})"
-    return text
+    """'≥ 80 % (stretch 95 %)'; 'change ≤ -20 % vs a year earlier (stretch -40 %)'."""
+    return present.kpi_target(spec, unit)
+
+
+def status(word: str | None) -> str:
+    """'On track', 'Off track', 'No data'."""
+    return present.STATUS_LABELS.get(word or "no_data", word or "no data")
 
 
 def change(delta: float | None, unit: str) -> str:
@@ -76,27 +45,8 @@ def change(delta: float | None, unit: str) -> str:
     return f"{'+' if delta > 0 else '−'}{text} {suffix}"
 
 
-def status(word: str | None) -> str:
-    """'On track', 'Off track', 'No data'."""
-    return STATUS_LABELS.get(word or "no_data", word or "no data")
-
-
-def status_mark(word: str | None) -> str:
-    """'✓ On track' — never colour alone."""
-    return f"{_SYMBOLS.get(word or 'no_data', '?')} {status(word)}"
-
-
 def stale(flag: bool) -> str:
     return "stale" if flag else "fresh"
-
-
-def when(iso: str | datetime | None) -> str:
-    """'2026-11-24T22:00:00Z' → '2026-11-24 22:00 UTC'."""
-    if iso is None:
-        return DASH
-    ts = iso if isinstance(iso, datetime) else datetime.fromisoformat(
-        str(iso).replace("Z", "+00:00"))
-    return ts.strftime("%Y-%m-%d %H:%M UTC")
 
 
 def plural(n: int, word: str) -> str:
