@@ -148,6 +148,15 @@ def review_pack(snap: Snapshot, quarter: Period, team: str | None = None,
     return build_pack(snap.path, quarter, team, tier, snap.org_config())
 
 
+@cached()
+def quarter_closed(snap: Snapshot, quarter: Period, team: str | None = None,
+                   tier: int | None = None) -> bool:
+    """Whether `mlkpi close` froze this quarter and scope (one small read of the store)."""
+    from metrics.store import closes
+
+    return closes.closure(snap.path, quarter.label, team, tier) is not None
+
+
 @cached(max_entries=32)
 def review_file(snap: Snapshot, quarter: Period, team: str | None, tier: int | None,
                 fmt: str) -> bytes:

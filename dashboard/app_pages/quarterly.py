@@ -25,15 +25,15 @@ st.markdown(f"**{changed}** KPI{'s' if changed != 1 else ''} changed status sinc
             f"{quarter.shift(-1).label} (listed first). QoQ and YoY are changes in % of "
             f"the value against {quarter.shift(-1).label} and {quarter.shift(-4).label}.")
 components.freshness_banner(kpis_report, list(table["id"]))
-pack = data.review_pack(quarter, scope.team, scope.tier)
-if pack.closed_at:
+if data.quarter_closed(quarter, scope.team, scope.tier):  # the pack only when closed
+    pack = data.review_pack(quarter, scope.team, scope.tier)
     table = report.with_closed_figures(table, pack.rows)
     st.info(f"{q} was closed {present.instant(pack.closed_at)} by {pack.closed_by}: the "
             "figures below and in the review pack are the closed ones.", icon="🔒")
-for row in pack.restated:
-    st.warning(f"**{row.name}** restated: closed at {present.quantity(row.value, row.unit)}, "
-               f"now {present.quantity(row.recomputed, row.unit)} — {row.reason}.",
-               icon="✏️")
+    for row in pack.restated:
+        st.warning(f"**{row.name}** restated: closed at "
+                   f"{present.quantity(row.value, row.unit)}, now "
+                   f"{present.quantity(row.recomputed, row.unit)} — {row.reason}.", icon="✏️")
 components.table(
     table.drop(columns=["_changed", "id", "Family"]),
     column_config={
