@@ -13,7 +13,16 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 
 from metrics.importers import keys
-from metrics.importers.base import Doc, Rec, Row, ShapeError, Skip, labels_from_list, record_list
+from metrics.importers.base import (
+    Doc,
+    Rec,
+    Row,
+    ShapeError,
+    Skip,
+    ident,
+    labels_from_list,
+    record_list,
+)
 from metrics.importers.rules import Mapper
 from metrics.importers.runs import run_status
 
@@ -31,6 +40,7 @@ def records(doc: Doc) -> Iterator[Rec]:
         attrs = data.get("object_attributes")
         if not isinstance(attrs, dict) or "id" not in attrs:
             raise ShapeError("a pipeline webhook payload has no object_attributes.id")
+        ident(attrs["id"], "a pipeline")
         project = data.get("project") or {}
         yield Rec(attrs, doc.file, doc.line, labels=labels_from_list(data.get("labels")),
                   fields={"repo": project.get("path_with_namespace"),
@@ -42,6 +52,7 @@ def records(doc: Doc) -> Iterator[Rec]:
     for item in items:
         if not isinstance(item, dict) or "id" not in item or "status" not in item:
             raise ShapeError("a pipeline has no id or status")
+        ident(item["id"], "a pipeline")
         yield Rec(item, doc.file, doc.line,
                   fields={"repo": None, "project_id": item.get("project_id"),
                           "source": item.get("source")})
