@@ -24,7 +24,7 @@ from metrics.importers.base import (
     record_list,
 )
 from metrics.importers.rules import Mapper
-from metrics.importers.runs import run_status
+from metrics.importers.runs import pipeline_row, run_status
 
 NAME = "gitlab-pipelines"
 WRITES = ("pipeline_run",)
@@ -67,16 +67,7 @@ def events(recs: Iterable[Rec], mapper: Mapper) -> Iterator[Row | Skip]:
         if isinstance(status, Skip):
             yield status
             continue
-        run_id = str(rec.data["id"])
-        ev = mapper.event("pipeline_run", rec, run_id)
-        ev.set("run_id", run_id)
         project = rec.fields.get("repo") or (
             f"project {rec.fields['project_id']}" if rec.fields.get("project_id") else None)
-        ev.rule("pipeline", "pipeline_run.pipeline", fallback=project)
-        ev.rule("team")
-        ev.rule("tier")
-        ev.time("scheduled_at", rec.data.get("created_at"))
-        ev.set("status", status)
-        if mapper.map.get("pipeline_run.freshness_met") is not None:
-            ev.rule("freshness_met", "pipeline_run.freshness_met")
-        yield ev.row()
+        yield pipeline_row(rec, mapper, str(rec.data["id"]), project,
+                           rec.data.get("created_at"), status)
