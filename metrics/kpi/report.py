@@ -12,13 +12,10 @@ or pandas) and closes it.
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
-
-import duckdb
 
 from metrics.catalog import KPI, Catalog, load_catalog
 from metrics.config import OrgConfig, ResolvedTarget, resolve_target
@@ -28,8 +25,8 @@ from metrics.kpi.context import Ctx, Scope
 from metrics.kpi.targets import evaluate
 from metrics.periods import Period, grain_for_cadence, parse_period, period_containing
 from metrics.periods import periods_ending as _periods_ending
-from metrics.sql.templates import Query, fetch
-from metrics.store.db import connect_read
+from metrics.sql.engine import Engine, open_engine
+from metrics.sql.templates import Query
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -43,33 +40,27 @@ _BOUND_COLUMNS = ("p_start", "p_end", "d_start", "d_end", "p_quarter", "p_days",
                   "teams_in_scope")
 
 
-@contextlib.contextmanager
-def _open(db: Path) -> Iterator[duckdb.DuckDBPyConnection]:
-    con = connect_read(Path(db))
-    try:
-        yield con
-    finally:
-        con.close()
-
-
-def _ctx(con: duckdb.DuckDBPyConnection, team: str | None, tier: int | None,
+def _ctx(engine: Engine, team: str | None, tier: int | None,
          config: OrgConfig | None, catalog: Catalog) -> Ctx:
-    return Ctx(con, Scope(team, tier), catalog, config or OrgConfig())
+    return Ctx(engine, Scope(team, tier), catalog, config or OrgConfig())
 
 
 # -- kpi_report ----------------------------------------------------------------------------
 
 def kpi_report(db: Path, period: Period, team: str | None = None, tier: int | None = None,
-               config: OrgConfig | None = None) -> dict:
-    """Every catalog KPI for one period and scope: the object of ``mlkpi kpis --format json``."""
+               config: OrgConfig | None = None, backend: str | None = None) -> dict:
+    """Every catalog KPI for one period and scope: the object of ``mlkpi kpis --format json``.
+    ``backend``: the engine's URL (``metrics.sql.engine``); None is the store ``db``."""
     catalog = load_catalog()
     config = config or OrgConfig()
     targets = {kpi_id: resolve_target(kpi, period, config) for kpi_id, kpi in catalog.items()}
     wanted = {kpi_id: [period, *_baseline_period(period, targets[kpi_id])]
               for kpi_id in catalog}
-    with _open(db) as con:
-        results = compute(_ctx(con, team, tier, config, catalog), wanted)
-        kinds = _freshness(con, datetime.now(UTC), catalog)
+    with open_engine(db, backend) as engine:
+        ctx = _ctx(engine, team, tier, config, catalog)
+        results = compute(ctx, wanted)
+        kinds = _freshness(engine, datetime.now(UTC), catalog)
+    refused = ctx.memo.get("refused", {})
     kpis = []
     for kpi_id, kpi in catalog.items():
         target = targets[kpi_id]
@@ -83,6 +74,8 @@ def kpi_report(db: Path, period: Period, team: str | None = None, tier: int | No
             "team_filter_applied": team is not None and _team_filtered(kpi),
             "freshness": _kpi_freshness(kpi, kinds),
         })
+        if kpi_id in refused:
+            entry["refused"] = refused[kpi_id]
         kpis.append(entry)
     return {"period": period.label, "period_start": period.start_iso,
             "period_end": period.end_iso, "scope": {"team": team, "tier": tier},
@@ -117,7 +110,8 @@ def _team_filtered(kpi: KPI) -> bool:
 
 def kpi_series(db: Path, end: Period, n: int = 8, kpi_ids: list[str] | None = None,
                team: str | None = None, tier: int | None = None,
-               config: OrgConfig | None = None, grain: str | None = None) -> pd.DataFrame:
+               config: OrgConfig | None = None, grain: str | None = None,
+               backend: str | None = None) -> pd.DataFrame:
     """`n` periods per KPI ending with the period that holds `end`'s start, at the KPI's
     cadence grain (or `grain` for all): one row per (KPI, period), oldest first.
 
@@ -135,8 +129,8 @@ def kpi_series(db: Path, end: Period, n: int = 8, kpi_ids: list[str] | None = No
         plan[kpi_id] = [(p, resolve_target(catalog[kpi_id], p, config)) for p in periods]
         wanted[kpi_id] = [*periods,
                           *(b for p, t in plan[kpi_id] for b in _baseline_period(p, t))]
-    with _open(db) as con:
-        results = compute(_ctx(con, team, tier, config, catalog), wanted)
+    with open_engine(db, backend) as engine:
+        results = compute(_ctx(engine, team, tier, config, catalog), wanted)
     rows = []
     for kpi_id, periods in plan.items():
         for period, target in periods:
@@ -169,7 +163,8 @@ def _check_ids(kpi_ids: Sequence[str] | None, catalog: Catalog) -> list[str]:
 # -- kpi_events ----------------------------------------------------------------------------
 
 def kpi_events(db: Path, kpi_id: str, period: Period, team: str | None = None,
-               tier: int | None = None, config: OrgConfig | None = None) -> pd.DataFrame:
+               tier: int | None = None, config: OrgConfig | None = None,
+               backend: str | None = None) -> pd.DataFrame:
     """The rows behind one KPI value: e.g. the incidents detected in the period with their
     `detect_minutes`, the production models of the latest snapshot with their flags, or
     the SLI windows aggregated per endpoint (requests, errors, availability)."""
@@ -178,29 +173,28 @@ def kpi_events(db: Path, kpi_id: str, period: Period, team: str | None = None,
     catalog = load_catalog()
     _check_ids([kpi_id], catalog)
     formula = FORMULAS[kpi_id]
-    with _open(db) as con:
-        ctx = _ctx(con, team, tier, config, catalog)
+    with open_engine(db, backend) as engine:
+        ctx = _ctx(engine, team, tier, config, catalog)
         table = (formula.events(ctx, period) if formula.events
                  else formula.rows(ctx, [period]))
         table = table.drop(*[c for c in _BOUND_COLUMNS if c in table.columns])
-        frame = ctx.backend.to_pyarrow(table).to_pandas()
+        frame = engine.to_pyarrow(table).to_pandas()
     return frame
 
 
 # -- data freshness ------------------------------------------------------------------------
 
-def data_freshness(db: Path, now: datetime) -> dict[str, dict]:
+def data_freshness(db: Path, now: datetime, backend: str | None = None) -> dict[str, dict]:
     """Per kind of events.md: {"rows", "newest" (ISO, Z), "stale"} as of `now` (kpis.md,
     "Frequency"): stale when empty, or when the newest event is older than two periods of
     the most frequent cadence among the KPIs the kind feeds."""
-    with _open(db) as con:
-        return _freshness(con, now, load_catalog())
+    with open_engine(db, backend) as engine:
+        return _freshness(engine, now, load_catalog())
 
 
-def _freshness(con: duckdb.DuckDBPyConnection, now: datetime,
-               catalog: Catalog) -> dict[str, dict]:
-    query = Query("freshness", (), {}, {}, lambda _: _newest_expression(con))
-    found = {r["kind"]: r for r in fetch(con, query)}
+def _freshness(engine: Engine, now: datetime, catalog: Catalog) -> dict[str, dict]:
+    query = Query("freshness", (), {}, {}, lambda _: _newest_expression(engine))
+    found = {r["kind"]: r for r in engine.fetch(query)}
     limits = _stale_after(catalog)
     out = {}
     for kind in KINDS:
@@ -216,22 +210,19 @@ def _freshness(con: duckdb.DuckDBPyConnection, now: datetime,
     return out
 
 
-def _newest_expression(con: duckdb.DuckDBPyConnection):
+def _newest_expression(engine: Engine):
     """Per kind, one row: kind, rows, newest timestamp, newest date, newest quarter."""
     import ibis
 
-    from metrics.sql.backend import backend_for
-
-    backend = backend_for(con)
-    return ibis.union(*(_newest_query(backend, kind) for kind in KINDS))
+    return ibis.union(*(_newest_query(engine, kind) for kind in KINDS))
 
 
-def _newest_query(backend, kind: str):
+def _newest_query(engine: Engine, kind: str):
     """One row: kind, rows, newest timestamp, newest date, newest quarter label."""
     import ibis
     import ibis.expr.datatypes as dt
 
-    table = backend.table(kind)
+    table = engine.table(kind)
     ts = ibis.null().cast("timestamp('UTC')")
     day = ibis.null().cast("date")
     quarter = ibis.null().cast("string")
