@@ -32,7 +32,8 @@ from metrics.kpi import report as kpi_engine
 from metrics.periods import parse_period
 from metrics.slo import report as slo_engine
 from metrics.slo import series as slo_series
-from metrics.store import health, notes
+from metrics.sql.engine import ENV_VAR as BACKEND_ENV
+from metrics.store import health, notes, results
 from metrics.store.db import StoreError, db_path_from_env, snapshot_path
 
 # The server is one long-lived process for every session: cap the memory of its DuckDB
@@ -198,6 +199,8 @@ def catalog() -> Catalog:
 @_cached(**CACHE)
 def _kpi_report(db: str, snap: float, cfg: str, cfg_t: float, period: str,
                 team: str | None, tier: int | None) -> dict[str, Any]:
+    if serving_results():
+        return stored_kpi_report(db, period, team, tier, config=_config(cfg))
     return kpi_engine.kpi_report(Path(db), parse_period(period), team=team, tier=tier,
                                  config=_config(cfg))
 
@@ -313,6 +316,8 @@ def to_csv(df: pd.DataFrame) -> bytes:
 @_cached(**CACHE)
 def _slo_report(db: str, snap: float, cfg: str, cfg_t: float, team: str | None,
                 tier: int | None, endpoint: str | None) -> dict[str, Any]:
+    if serving_results():
+        return stored_slo_report(db, team, tier, endpoint)
     return slo_engine.slo_report(Path(db), team=team, tier=tier, endpoint=endpoint,
                                  config=_config(cfg))
 
@@ -344,6 +349,58 @@ def budget_burndown(endpoint: str) -> pd.DataFrame:
 
 def latency_series(endpoint: str) -> pd.DataFrame:
     return _slo_frame(*_key(), "latency", endpoint)
+
+
+# --- results computed on another engine (`mlkpi refresh`, `mlkpi serve --backend`) ------
+
+def serving_results() -> bool:
+    """Under `mlkpi serve --backend URL`: KPI and SLO reports come from the results that
+    `mlkpi refresh` stored, never from the engine (a page does not wait for a cluster)."""
+    return bool(os.environ.get(BACKEND_ENV))
+
+
+def stored_kpi_report(db: str, period: str, team: str | None, tier: int | None,
+                      config: OrgConfig) -> dict[str, Any]:
+    """The refreshed report; a period or scope never refreshed shows the store's own
+    figures (empty for an org whose events live only in the lakehouse)."""
+    found = results.stored(Path(db), "kpis", period, team, tier)
+    if found is None:
+        return kpi_engine.kpi_report(Path(db), parse_period(period), team=team, tier=tier,
+                                     config=config)
+    return found["report"]
+
+
+def stored_slo_report(db: str, team: str | None, tier: int | None,
+                      endpoint: str | None) -> dict[str, Any]:
+    found = results.stored(Path(db), "slo")
+    if found is None:
+        return {"at": None, "endpoints": [], "warnings": []}
+    report = results.slo_view(found["report"], team, tier)
+    if endpoint is not None:
+        report["endpoints"] = [e for e in report["endpoints"] if e["endpoint"] == endpoint]
+    return report
+
+
+def results_freshness(now: datetime | None = None) -> str | None:
+    """One sentence on the stored results' age, or None when not serving them:
+    "Figures computed on spark://local[2] 3 h ago (2026-11-25 11:02 UTC) by mlkpi refresh."""
+    if not serving_results():
+        return None
+    found = _results_freshness(*_key())
+    if found is None:
+        return ("No refreshed figures yet: run 'mlkpi refresh --backend URL' (the figures "
+                "shown meanwhile are the local store's).")
+    age = (now or datetime.now(UTC)) - found["oldest"]
+    hours = age.total_seconds() / 3600
+    said = f"{hours * 60:.0f} min" if hours < 1 else f"{hours:.1f} h" if hours < 48 \
+        else f"{hours / 24:.0f} days"
+    return (f"Figures computed on {', '.join(found['engines'])} {said} ago "
+            f"({found['oldest']:%Y-%m-%d %H:%M} UTC) by mlkpi refresh.")
+
+
+@_cached(**CACHE)
+def _results_freshness(db: str, snap: float, cfg: str, cfg_t: float) -> dict | None:
+    return results.freshness(Path(db))
 
 
 # --- notes (their own small store; never cached, never the event store) --------------

@@ -16,6 +16,7 @@ its timestamps are presented as UTC whatever the engine or the host's time zone.
 from __future__ import annotations
 
 import contextlib
+import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -24,6 +25,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import duckdb
 
+from metrics.events import KINDS
 from metrics.store.db import StoreError
 
 if TYPE_CHECKING:
@@ -101,21 +103,34 @@ class IbisEngine(Engine):
     """Any other ibis backend: the expression is compiled in the engine's dialect at each
     call. Its naive timestamp columns (Spark's ``timestamp``) are read as UTC."""
 
-    def __init__(self, backend: Any, name: str, tables: dict[str, str] | None = None) -> None:
+    def __init__(self, backend: Any, name: str, database: str | None = None) -> None:
         self._backend = backend
         self.name = name
-        self._tables = tables or {}
+        self.database = database
         self._memo: dict[str, Any] = {}
+        self._lock = threading.Lock()
 
     @property
     def backend(self) -> Any:
         return self._backend
 
+    def raw_table(self, kind: str) -> ir.Table:
+        """The engine's table named as the kind, as it is (``check-backend`` reads it)."""
+        try:
+            return self._backend.table(kind, database=self.database)
+        except Exception as exc:  # ibis raises the engine's own "not found" error
+            where = f" in database {self.database}" if self.database else ""
+            raise BackendError(f"{self.name} has no table '{kind}'{where}; run "
+                               "'mlkpi check-backend' to see every missing table.") from exc
+
     def table(self, kind: str) -> ir.Table:
-        if kind not in self._memo:
-            table = self._backend.table(self._tables.get(kind, kind))
-            self._memo[kind] = as_utc(table)
-        return self._memo[kind]
+        """The kind's table: the contract's columns, timestamps in UTC (extra columns,
+        such as a month partition, are left out)."""
+        with self._lock:
+            if kind not in self._memo:
+                table = self.raw_table(kind)
+                self._memo[kind] = as_utc(table.select(*KINDS[kind].names))
+            return self._memo[kind]
 
     def fetch(self, query: Query) -> list[dict[str, Any]]:
         return [{k: _utc(v) for k, v in row.items()}

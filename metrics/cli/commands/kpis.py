@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from metrics.cli.common import load_org_config, print_json, tier
+from metrics.cli.common import backend, load_org_config, print_json, tier
 
 ORDER = 20
 
@@ -31,9 +31,14 @@ def run(args: argparse.Namespace, db: Path) -> int:
     from metrics.periods import parse_period
 
     period = parse_period(args.period)
+    url = backend(args)
     report = kpi_report(db, period, team=args.team, tier=args.tier,
-                        config=load_org_config(args))
-    warn_unknown_team(db, args.team)
+                        config=load_org_config(args), backend=url)
+    if url is None:
+        warn_unknown_team(db, args.team)
+    for kpi in report["kpis"]:
+        if kpi.get("refused"):
+            print(f"mlkpi: warning: {kpi['refused']}", file=sys.stderr)
     if args.format == "json":
         print_json(report)
     elif args.format == "csv":

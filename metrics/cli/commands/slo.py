@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 from metrics.cli.commands.kpis import warn_unknown_team
-from metrics.cli.common import load_org_config, print_json, tier, timestamp
+from metrics.cli.common import backend, load_org_config, print_json, tier, timestamp
 
 ORDER = 30
 
@@ -32,9 +32,11 @@ def run(args: argparse.Namespace, db: Path) -> int:
     from metrics.cli import output
     from metrics.slo.report import slo_report
 
+    url = backend(args)
     report = slo_report(db, at=args.at, team=args.team, tier=args.tier,
-                        endpoint=args.endpoint, config=load_org_config(args))
-    warn_unknown_team(db, args.team)
+                        endpoint=args.endpoint, config=load_org_config(args), backend=url)
+    if url is None:
+        warn_unknown_team(db, args.team)
     if args.format == "json":
         print_json(report)
     elif args.format == "csv":

@@ -56,7 +56,7 @@ def scoped(ctx: Ctx, kind: str) -> ir.Table:
         table = table.filter(table.team == ctx.scope.team)
     if ctx.scope.tier is not None and spec.has_column("tier"):
         table = table.filter(table.tier == ctx.scope.tier)
-    return table.drop("_ingest_id")
+    return table.drop(*[c for c in table.columns if c == "_ingest_id"])  # store-only
 
 
 def _scale(period: Period) -> float | None:
