@@ -25,8 +25,8 @@ from urllib.parse import parse_qs, urlsplit
 
 import duckdb
 
+from metrics.errors import MlkpiError
 from metrics.events import KINDS
-from metrics.store.db import StoreError
 
 if TYPE_CHECKING:
     import ibis.expr.types as ir
@@ -37,7 +37,7 @@ if TYPE_CHECKING:
 ENV_VAR = "MLKPI_BACKEND"
 
 
-class BackendError(StoreError):
+class BackendError(MlkpiError):
     """A backend URL that cannot be used, said in one sentence (exit 2)."""
 
 
