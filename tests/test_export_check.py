@@ -52,7 +52,10 @@ ROWS = {
 def run(*args: str) -> tuple[int, str, str]:
     out, err = io.StringIO(), io.StringIO()
     with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        code = main(list(args))
+        try:
+            code = main(list(args))
+        except SystemExit as exc:  # a bad option: argparse exits (2) after its sentence
+            code = exc.code
     return code, out.getvalue(), err.getvalue()
 
 

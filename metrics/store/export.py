@@ -35,7 +35,7 @@ def export_store(db: Path, out: Path, say: Callable[[str], None] = lambda _: Non
     try:
         for kind in KINDS.values():
             say(f"exporting {kind.name}")
-            reader = con.execute(_select(kind)).to_arrow_reader(1_000_000)
+            reader = con.sql(_select(kind)).to_arrow_reader(1_000_000)
             schema = arrow_schema(kind, partitioned=kind.name in PARTITIONED)
             counts[kind.name] = _write(reader, schema, out / kind.name,
                                        partitioned=kind.name in PARTITIONED)

@@ -74,6 +74,9 @@ def refusal(ctx: Ctx, kpi_id: str, periods: Sequence[Period]) -> str | None:
         missing = ctx.engine.missing_operation(expr)
         if missing:
             return (f"{kpi_id} is not computed on {ctx.engine.name}: the engine has no "
-                    f"exact {missing} and mlkpi does not approximate it; run this KPI on "
-                    "the store or on Spark.")
+                    f"{_WORDS.get(missing, missing)}, and mlkpi does not approximate it; "
+                    "run this KPI on the store or on Spark.")
     return None
+
+
+_WORDS = {"Median": "exact median", "TimestampDelta": "exact difference of timestamps"}
