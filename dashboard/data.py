@@ -26,13 +26,13 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import process
+from metrics import settings
 from metrics.catalog import Catalog, load_catalog
 from metrics.config import OrgConfig, config_path_from_env, load_config, resolve_target
 from metrics.kpi import report as kpi_engine
 from metrics.periods import parse_period
 from metrics.slo import report as slo_engine
 from metrics.slo import series as slo_series
-from metrics.sql.engine import ENV_VAR as BACKEND_ENV
 from metrics.store import health, notes, results
 from metrics.store.db import StoreError, db_path_from_env, snapshot_path
 
@@ -356,7 +356,7 @@ def latency_series(endpoint: str) -> pd.DataFrame:
 def serving_results() -> bool:
     """Under `mlkpi serve --backend URL`: KPI and SLO reports come from the results that
     `mlkpi refresh` stored, never from the engine (a page does not wait for a cluster)."""
-    return bool(os.environ.get(BACKEND_ENV))
+    return settings.backend() is not None
 
 
 def stored_kpi_report(db: str, period: str, team: str | None, tier: int | None,

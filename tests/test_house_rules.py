@@ -14,7 +14,8 @@ from metrics.cli.main import build_parser
 from metrics.events import KINDS
 
 ROOT = Path(__file__).resolve().parent.parent
-COMMANDS = ["ingest", "kpis", "slo", "status", "sample", "serve", "demo"]
+COMMANDS = ["ingest", "kpis", "slo", "status", "sample", "serve", "demo", "export",
+            "check-backend", "refresh"]
 
 
 def _subparsers() -> dict[str, argparse.ArgumentParser]:

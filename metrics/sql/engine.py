@@ -175,9 +175,9 @@ def as_engine(source: Engine | duckdb.DuckDBPyConnection) -> Engine:
 
 def backend_url(cli_value: str | None) -> str | None:
     """``--backend``, else ``$MLKPI_BACKEND``, else None (the store)."""
-    import os
+    from metrics import settings
 
-    return cli_value or os.environ.get(ENV_VAR) or None
+    return cli_value or settings.backend()
 
 
 @contextlib.contextmanager
