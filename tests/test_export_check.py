@@ -160,12 +160,12 @@ def test_a_bad_backend_url_is_one_sentence(lake) -> None:
 def test_refresh_stores_what_the_engine_computed(lake) -> None:
     db, _ = lake
     code, _, err = run("--db", str(db), "refresh", "--backend", f"duckdb://{db}",
-                       "--periods", "1")
+                       "--periods", "2")
     assert code == 0, err
-    # 3 grains × 1 period × (org + teams a, b + tiers 1–3) + the SLO report
-    assert "Stored 19 reports computed on duckdb" in err
+    # 3 grains × 2 periods × (org + teams a, b + tiers 1–3) + the SLO report
+    assert "Stored 37 reports computed on duckdb" in err
     now = datetime.now(UTC)
-    quarter = parse_period(f"{now.year}Q{(now.month - 1) // 3 + 1}")
+    quarter = parse_period(f"{now.year}Q{(now.month - 1) // 3 + 1}").shift(-1)  # complete
     found = stored(db, "kpis", quarter.label, team="a")
     assert found is not None and found["engine"] == "duckdb"
     direct = kpi_report(db, quarter, team="a")
@@ -174,7 +174,7 @@ def test_refresh_stores_what_the_engine_computed(lake) -> None:
     assert found["report"] == json.loads(json.dumps(direct))
     assert stored(db, "kpis", "2020Q1") is None  # never refreshed
     fresh = freshness(db)
-    assert fresh["reports"] == 19 and fresh["engines"] == ["duckdb"]
+    assert fresh["reports"] == 37 and fresh["engines"] == ["duckdb"]
     assert abs((now - fresh["newest"]).total_seconds()) < 600
 
 

@@ -43,7 +43,8 @@ def refresh(db: Path, url: str | None, periods: int = 2, config: OrgConfig | Non
     results: list[Stored] = []
     for i, (period, team, tier) in enumerate(todo, 1):
         say(f"[{i}/{len(todo) + 1}] KPIs for {period.label}, {_scope_words(team, tier)}")
-        report = kpi_report(db, period, team=team, tier=tier, config=config, backend=url)
+        report = kpi_report(db, period, team=team, tier=tier, config=config, now=now,
+                            backend=url)
         results.append(Stored("kpis", period.label, team, tier, report))
     say(f"[{len(todo) + 1}/{len(todo) + 1}] the SLO report")
     results.append(Stored("slo", "", None, None, slo_report(db, config=config, backend=url)))
