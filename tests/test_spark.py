@@ -123,7 +123,8 @@ def test_every_kpi_on_spark_equals_duckdb(stores, period: str) -> None:
             kpi.pop("freshness")
         _equal(duck, spark, f"{period} {scope}")
         measured = [k for k in duck["kpis"] if k["value"] is not None]
-        assert len(measured) >= 15, f"{period} {scope}: too few KPIs with data to compare"
+        # not a comparison of empty reports: a week of the sample has 13 KPIs with data
+        assert len(measured) >= 10, f"{period} {scope}: too few KPIs with data to compare"
 
 
 def test_durations_keep_their_milliseconds(stores) -> None:
