@@ -53,20 +53,26 @@ def main(argv: list[str] | None = None) -> int:
     kpis = ["kpis", "--period", quarter, "--format", "json"]
     results: dict[str, object] = {"sli_rows": _sli_rows(db), "quarter": quarter,
                                   "spark": f"local[{args.cores}], {args.memory} driver"}
-    results["duckdb_kpis_process_s"] = _median(args.repeat, lambda: run_measured(
-        [*mlkpi, *kpis]).seconds)
-    results["spark_kpis_process_s"] = _median(args.repeat, lambda: run_measured(
-        [*mlkpi, "--backend", url, *kpis]).seconds)
-    results.update(_in_process(db, url, quarter, args.repeat))
+    for key, value in results.items():
+        print(f"{key:32} {value}", flush=True)
+    _say(results, "duckdb_kpis_process_s", _median(args.repeat, lambda: run_measured(
+        [*mlkpi, *kpis]).seconds))
+    _say(results, "spark_kpis_process_s", _median(args.repeat, lambda: run_measured(
+        [*mlkpi, "--backend", url, *kpis]).seconds))
+    _in_process(db, url, quarter, args.repeat, results)
     if not args.no_refresh:
         refresh = run_measured([*mlkpi, "refresh", "--backend", url, "--periods", "1"])
-        results["spark_refresh_process_s"] = round(refresh.seconds, 2)
-        results["spark_refresh_reports"] = _stored_reports(db)
+        _say(results, "spark_refresh_process_s", round(refresh.seconds, 2))
+        _say(results, "spark_refresh_reports", _stored_reports(db))
     OUT.mkdir(exist_ok=True)
     (OUT / "spark.json").write_text(json.dumps(results, indent=2) + "\n")
-    for key, value in results.items():
-        print(f"{key:32} {value}")
     return 0
+
+
+def _say(results: dict[str, object], key: str, value: object) -> None:
+    """Keep a figure and print it at once (a long run shows what it has so far)."""
+    results[key] = value
+    print(f"{key:32} {value}", flush=True)
 
 
 def _prepare(args: argparse.Namespace) -> tuple[Path, Path]:
@@ -88,7 +94,8 @@ def _prepare(args: argparse.Namespace) -> tuple[Path, Path]:
     return db, lake
 
 
-def _in_process(db: Path, url: str, quarter: str, repeat: int) -> dict[str, float]:
+def _in_process(db: Path, url: str, quarter: str, repeat: int,
+                results: dict[str, object]) -> None:
     """Spark started once, then the reports a refresh computes, each timed."""
     os.environ.setdefault("MLKPI_CACHE_DIR", str(Path("/tmp/mlkpi-bench-spark/cache")))
     from metrics.kpi.report import kpi_report
@@ -96,19 +103,15 @@ def _in_process(db: Path, url: str, quarter: str, repeat: int) -> dict[str, floa
     from metrics.slo.report import slo_report
 
     period = parse_period(quarter)
-    start = time.perf_counter()
-    kpi_report(db, period, backend=url)
-    first = time.perf_counter() - start
-    return {
-        "spark_start_and_first_report_s": round(first, 2),
-        "spark_kpis_warm_s": _median(repeat, lambda: _timed(
-            lambda: kpi_report(db, period, backend=url))),
-        "duckdb_kpis_warm_s": _median(repeat, lambda: _timed(
-            lambda: kpi_report(db, period))),
-        "spark_slo_warm_s": _median(repeat, lambda: _timed(
-            lambda: slo_report(db, backend=url))),
-        "duckdb_slo_warm_s": _median(repeat, lambda: _timed(lambda: slo_report(db))),
-    }
+    _say(results, "spark_start_and_first_report_s",
+         round(_timed(lambda: kpi_report(db, period, backend=url)), 2))
+    _say(results, "spark_kpis_warm_s", _median(repeat, lambda: _timed(
+        lambda: kpi_report(db, period, backend=url))))
+    _say(results, "duckdb_kpis_warm_s", _median(repeat, lambda: _timed(
+        lambda: kpi_report(db, period))))
+    _say(results, "spark_slo_warm_s", _median(repeat, lambda: _timed(
+        lambda: slo_report(db, backend=url))))
+    _say(results, "duckdb_slo_warm_s", _median(repeat, lambda: _timed(lambda: slo_report(db))))
 
 
 def _timed(fn) -> float:
