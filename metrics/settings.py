@@ -29,6 +29,9 @@ class Setting:
 SETTINGS = (
     Setting("MLKPI_DB", "the DuckDB store, when --db is not given (default mlkpi.duckdb)"),
     Setting("MLKPI_CONFIG", "the organisation config (TOML), when --config is not given"),
+    Setting("MLKPI_BACKEND", "the engine URL, when --backend is not given (default: the "
+                             "store); under 'mlkpi serve' the dashboard then shows the "
+                             "reports 'mlkpi refresh' stored"),
     Setting("MLKPI_NOTES", "the notes file (default: <store>.notes.sqlite beside the store)"),
     Setting("MLKPI_CACHE_DIR", "where compiled query templates are kept "
                                "(default $XDG_CACHE_HOME/mlkpi, else ~/.cache/mlkpi)"),
@@ -59,6 +62,10 @@ def db(environ: Environ = None) -> str | None:
 
 def config(environ: Environ = None) -> str | None:
     return _get("MLKPI_CONFIG", environ)
+
+
+def backend(environ: Environ = None) -> str | None:
+    return _get("MLKPI_BACKEND", environ)
 
 
 def notes(environ: Environ = None) -> str | None:

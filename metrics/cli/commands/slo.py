@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from metrics.cli.common import emit, load_org_config, tier, timestamp
+from metrics.cli.common import backend, emit, load_org_config, tier, timestamp
 from metrics.events import TIERS_TEXT
 
 ORDER = 30
@@ -34,9 +34,11 @@ def run(args: argparse.Namespace, db: Path) -> int:
     from metrics.store.health import check_scope
 
     config = load_org_config(args)
-    check_scope(db, args.team, args.tier)
+    url = backend(args)
+    if url is None:  # the store's events say which teams and tiers exist
+        check_scope(db, args.team, args.tier)
     report = slo_report(db, at=args.at, team=args.team, tier=args.tier,
-                        endpoint=args.endpoint, config=config)
+                        endpoint=args.endpoint, config=config, backend=url)
     emit(report, args.format, output.slo_table, output.slo_csv)
     for warning in report.get("warnings", []):
         print(f"mlkpi: warning: {warning}", file=sys.stderr)
