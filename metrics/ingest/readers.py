@@ -18,6 +18,7 @@ from pathlib import Path
 import duckdb
 
 from metrics.events import Kind
+from metrics.ingest import sql
 
 FORMATS = {
     ".csv": "csv", ".tsv": "csv", ".parquet": "parquet", ".pq": "parquet",
@@ -128,13 +129,13 @@ def _stage_csv(con, kind, path, shown, table, fmt):
         f"read_csv(?, header=true, columns={columns}, delim=?, quote='\"', escape='\"', "
         "auto_detect=false, strict_mode=true, encoding='utf-8')"
     )
-    select = ", ".join(f'c{i} AS "{col}"' for col, i in positions.items())
+    select = ", ".join(f"c{i} AS {sql.ident(col)}" for col, i in positions.items())
     # DuckDB skips blank lines only when the header has several columns; skip them always
     blank = "WHERE c0 IS NOT NULL" if len(header) == 1 else ""
     # a view, not a copy: validation parses the file once; a parse error there is a file
     # error of this file (views take no bound parameters, hence the quoted literals)
-    src = src.replace("read_csv(?", "read_csv(" + _literal(str(path)), 1)
-    src = src.replace("delim=?", "delim=" + _literal(delim), 1)
+    src = src.replace("read_csv(?", "read_csv(" + sql.path(path), 1)
+    src = src.replace("delim=?", "delim=" + sql.literal(delim), 1)
     # numbering rows (row_number() OVER ()) makes DuckDB read the file on one thread, so
     # validation reads {table}_rows, unnumbered, in parallel and in file order into a
     # table whose rowid + 1 is the record number; {table} numbers rows for the quarantine
@@ -143,10 +144,6 @@ def _stage_csv(con, kind, path, shown, table, fmt):
         f"CREATE TEMP VIEW {table} AS SELECT row_number() OVER () AS _rec, * FROM {table}_rows"
     )
     return {col: "VARCHAR" for col in positions}, extra
-
-
-def _literal(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
 
 
 def _csv_problem(exc: BaseException, width: int) -> str:
@@ -237,10 +234,10 @@ def _stage_parquet(con, kind, path, shown, table, fmt):
     positions, extra = _bind(kind, [nm for nm, _ in schema], shown)
     types = {nm.strip(): typ for nm, typ in schema}
     originals = {nm.strip(): nm for nm, _ in schema}
-    select = ", ".join(f'"{originals[col]}" AS "{col}"' for col in positions)
+    select = ", ".join(f"{sql.ident(originals[col])} AS {sql.ident(col)}" for col in positions)
     # a view, not a copy: Parquet is columnar and typed, so validation reads it directly
     # and the row count comes from its metadata (views take no bound parameters)
-    source = "'" + str(path).replace("'", "''") + "'"
+    source = sql.path(path)
     try:
         con.execute(
             f"CREATE TEMP VIEW {table} AS SELECT file_row_number + 1 AS _rec, {select} "
@@ -280,7 +277,7 @@ def _stage_json(con, kind, path, shown, table, fmt):
                         "the file may be cut short).")
     positions, extra = _bind(kind, sorted(keys), shown)
     select = ", ".join(
-        f"json ->> '$.\"{col}\"' AS \"{col}\"" for col in positions
+        f"json ->> {sql.json_path(col)} AS {sql.ident(col)}" for col in positions
     )
     con.execute(f"CREATE TEMP TABLE {table} AS SELECT _rec, {select} FROM {table}_raw")
     con.execute(f"DROP TABLE {table}_raw")

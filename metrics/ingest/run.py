@@ -29,7 +29,7 @@ from metrics.ingest.readers import (
     record_lines,
     stage,
 )
-from metrics.ingest.validate import lit, q
+from metrics.ingest.sql import lit, q
 from metrics.store import db as store
 
 

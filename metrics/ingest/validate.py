@@ -14,6 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from metrics.events import Column, Kind, Rule, choice_rules
+from metrics.ingest.sql import lit, q
 
 TS_NAIVE = r"[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]+)?)?"
 TS_AWARE = TS_NAIVE + r" ?(Z|z|[+-][0-9]{2}(:?[0-9]{2})?)"
@@ -35,14 +36,6 @@ NATIVE = {"int": ("BIGINT", "INTEGER", "SMALLINT", "TINYINT", "UBIGINT", "UINTEG
                   "USMALLINT", "UTINYINT", "HUGEINT"),
           "float": ("DOUBLE", "FLOAT", "BIGINT", "INTEGER", "SMALLINT", "TINYINT"),
           "bool": ("BOOLEAN",), "date": ("DATE",), "ts": ("TIMESTAMP WITH TIME ZONE",)}
-
-
-def q(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
-def lit(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
 
 
 def _text(raw: str) -> str:
@@ -140,7 +133,7 @@ def _int(t: str, col: Column, tz: str | None) -> tuple[str, str]:
     # the pattern first: TRY_CAST alone reads '15e-1' as 2, '0x10' as 16 and '1_000' as 1000
     # digits alone (the common case) need no pattern: a glob for a non-digit is 3x cheaper
     value = (f"CASE WHEN NOT {t} GLOB '*[!0-9]*' THEN TRY_CAST({t} AS BIGINT) "
-             f"WHEN regexp_full_match({t}, '{INT_TEXT}') THEN "
+             f"WHEN regexp_full_match({t}, {lit(INT_TEXT)}) THEN "
              f"CASE WHEN contains({t}, '.') "
              f"THEN TRY_CAST(TRY_CAST({t} AS DECIMAL(38, 0)) AS BIGINT) "
              f"ELSE TRY_CAST({t} AS BIGINT) END END")
@@ -160,15 +153,15 @@ def _bool(t: str, col: Column, tz: str | None) -> tuple[str, str]:
 
 
 def _date(t: str, col: Column, tz: str | None) -> tuple[str, str]:
-    value = f"CASE WHEN regexp_full_match({t}, '{DATE_TEXT}') THEN TRY_CAST({t} AS DATE) END"
+    value = f"CASE WHEN regexp_full_match({t}, {lit(DATE_TEXT)}) THEN TRY_CAST({t} AS DATE) END"
     return value, lit(f"{col.name} must be a date like 2026-07-01")
 
 
 def _ts(t: str, col: Column, tz: str | None) -> tuple[str, str]:
-    aware = f"regexp_full_match({t}, '{TS_AWARE}')"
+    aware = f"regexp_full_match({t}, {lit(TS_AWARE)})"
     # RFC 3339 allows a lower-case 'z', which DuckDB's cast does not read
     as_tz = f"TRY_CAST(CASE WHEN suffix({t}, 'z') THEN upper({t}) ELSE {t} END AS TIMESTAMPTZ)"
-    naive = f"regexp_full_match({t}, '{TS_NAIVE}')"
+    naive = f"regexp_full_match({t}, {lit(TS_NAIVE)})"
     bad_format = lit(f"{col.name} must be an ISO-8601 timestamp like 2026-07-01T09:30:00Z")
     if tz is None:
         no_offset = lit(
