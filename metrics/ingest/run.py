@@ -21,7 +21,8 @@ import duckdb
 import pyarrow as pa
 
 from metrics.events import KINDS, Kind
-from metrics.ingest import typed
+from metrics.ingest import limits, typed
+from metrics.ingest.deadline import Deadline, DeadlinePassed
 from metrics.ingest.readers import (
     FileError,
     Staged,
@@ -31,6 +32,7 @@ from metrics.ingest.readers import (
 )
 from metrics.ingest.sql import lit, q
 from metrics.store import db as store
+from metrics.store import recovery
 
 
 class IngestError(Exception):
@@ -49,6 +51,7 @@ class IngestResult:
     file_errors: list[str] = field(default_factory=list)
     extra_columns: dict[str, list[str]] = field(default_factory=dict)
     strict_rejected: bool = False
+    committed: bool = False
 
     @property
     def exit_code(self) -> int:
@@ -112,30 +115,52 @@ def ingest(
     """Validate and store ``files`` of one kind; see the module docstring."""
     kind = check_kind(kind_name)
     tz = check_timezone(assume_tz)
+    try:
+        seconds = limits.timeout_seconds()
+    except limits.TimeoutSetting as exc:
+        raise IngestError(str(exc)) from None
     say = progress or (lambda _msg: None)
     result = IngestResult(kind.name, list(files))
+    db = Path(db)
     # next to the store, not in /tmp: a CSV's typed rows are written here (~10 % of the
-    # CSV's size), and the store's folder is the one place sure to have room for them
-    scratch = Path(db).resolve().parent
-    scratch.mkdir(parents=True, exist_ok=True)  # as the store itself would be
-    with (tempfile.TemporaryDirectory(prefix=".mlkpi-ingest-", dir=scratch) as tmp,
-          store.writer(db) as con):
-        staged = _stage_all(con, kind, files, Path(tmp), result, say)
-        if not staged:
-            return result
-        say("validating")
-        for part, error in typed.type_files(con, kind, staged, tz, Path(tmp)):
-            _file_failed(part, error, result)
-        if not any(part.ok for part in staged):
-            return result
-        repeats = _resolve_batch_conflicts(con, kind, staged)
-        _collect_errors(con, staged, result)
-        if strict and result.quarantined:
-            result.strict_rejected = True
-            return result
-        say("storing")
-        _write(con, kind, staged, result, dedupe=repeats)
+    # CSV's size), and the store's folder is the one place sure to have room for them. Made
+    # under the writer's lock, named after the store: a later writer that finds one knows
+    # its ingest died (metrics.store.recovery)
+    with (store.writer(db) as con,
+          tempfile.TemporaryDirectory(prefix=recovery.scratch_prefix(db), dir=db.parent) as tmp,
+          Deadline(con, seconds) as deadline):
+        try:
+            _run(con, kind, files, tz, strict, Path(tmp), result, say, deadline)
+        except (duckdb.InterruptException, DeadlinePassed):
+            if not deadline.passed:
+                raise
+        if deadline.passed and not result.committed:
+            raise IngestError(
+                f"the ingest of {', '.join(files)} did not finish within {seconds:g} s and was "
+                "stopped; nothing of it was stored. Split the files, or allow more time with "
+                "MLKPI_INGEST_TIMEOUT (seconds).")
     return result
+
+
+def _run(con, kind: Kind, files, tz, strict: bool, tmp: Path, result: IngestResult,
+         say: Progress, deadline: Deadline) -> None:
+    staged = _stage_all(con, kind, files, tmp, result, say)
+    if not staged:
+        return
+    say("validating")
+    for part, error in typed.type_files(con, kind, staged, tz, tmp):
+        _file_failed(part, error, result)
+    if not any(part.ok for part in staged):
+        return
+    deadline.check()
+    repeats = _resolve_batch_conflicts(con, kind, staged)
+    _collect_errors(con, staged, result)
+    if strict and result.quarantined:
+        result.strict_rejected = True
+        return
+    deadline.check()
+    say("storing")
+    _write(con, kind, staged, result, dedupe=repeats)
 
 
 def _stage_all(con, kind, files, tmp: Path, result: IngestResult, say: Progress) -> list[Staged]:
@@ -305,6 +330,7 @@ def _write(con, kind: Kind, staged: list[Staged], result: IngestResult, dedupe: 
         _quarantine(con, kind, staged, result, ingest_id)
         _log(con, kind, staged, result, ingest_id)
         con.execute("COMMIT")
+        result.committed = True
     except BaseException:
         con.execute("ROLLBACK")
         raise
