@@ -1,20 +1,14 @@
-"""Text for people: rounding that keeps the nines, units, status words, and CSV unrounded."""
+"""The CLI's text for people (rounding, units, targets and status words from
+``metrics.present``), and its CSV unrounded."""
 
 from __future__ import annotations
 
 import csv
 import io
 
-from metrics.cli.output import kpis_csv, kpis_table, number, slo_csv, slo_table
+import pytest
 
-
-def test_numbers_keep_the_nines_and_small_values_their_digits():
-    assert number(99.953, "%") == "99.953%"  # 99.95 and 99.9 must not both read "100.0"
-    assert number(84.2105, "%") == "84.2%"
-    assert number(0.044897, "USD") == "0.0449"  # three significant digits
-    assert number(1234.5) == "1,234"  # banker's rounding of .5 to even
-    assert number(3.04431, "hours") == "3.04"
-    assert number(None) == "–"
+from metrics.cli.output import kpis_csv, kpis_table, slo_csv, slo_table
 
 
 def _kpi(**kw):
@@ -34,8 +28,9 @@ def test_kpis_table_says_how_many_are_on_track_and_marks_the_organisations_targe
     ]}
     text = kpis_table(report)
     assert text.splitlines()[0] == "2026Q3 (team search): 1 of 2 KPIs on track or ahead"
-    assert "45.7" in text and "<= 60.0 (stretch 30)" in text and "on track ✓" in text
-    assert ">= 90.0% *" in text and "OFF TRACK ✗" in text
+    assert "45.73" in text and "≤ 60 minutes (stretch 30 minutes)" in text
+    assert "✓ On track" in text
+    assert "≥ 90 % *" in text and "✗ Off track" in text
     assert "* = organisation's target (config)" in text
     rows = list(csv.DictReader(io.StringIO(kpis_csv(report))))
     assert rows[0]["value"] == "45.73333" and rows[0]["team"] == "search"  # unrounded
@@ -52,8 +47,9 @@ def test_slo_table_shows_the_alert_the_rows_that_fired_and_since_when():
         "burning_since": "2026-11-21T22:00:00Z"}]}
     text = slo_table(report)
     line = text.splitlines()[-1]
-    assert "page (1h/5m)" in line and "2026-11-21 22:00" in line
-    assert "99.974%" in line and "74.0%" in line and "20.00" in line and line.endswith("–")
+    assert "✗✗ page (1h/5m)" in line and "2026-11-21 22:00 UTC" in line
+    assert "99.974 %" in line and "74 %" in line and "20.00" in line and line.endswith("–")
+    assert text.splitlines()[0] == "SLOs at 2026-11-22 00:00 UTC (burn rates per look-back)"
     row = next(csv.DictReader(io.StringIO(slo_csv(report))))
     assert row["burn_3d"] == "" and row["burning_since"] == "2026-11-21T22:00:00Z"
 
@@ -77,15 +73,25 @@ def test_status_of_a_store_that_does_not_exist_reports_every_kind_empty(tmp_path
     assert list(tmp_path.iterdir()) == []  # reading never creates a store
 
 
-def test_a_team_no_event_mentions_gives_no_data_and_a_warning(make_store):
-    import json
+@pytest.mark.parametrize(("command", "option", "said"), [
+    ("kpis", ["--team", "nobody"], "no stored event mentions team 'nobody'; "
+                                   "known teams: ads, search."),
+    ("slo", ["--team", "nobody"], "no stored event mentions team 'nobody'; "
+                                  "known teams: ads, search."),
+    ("kpis", ["--tier", "3"], "no stored event has tier 3; tiers in the store: 1."),
+])
+def test_a_scope_no_event_mentions_is_refused_in_one_sentence(make_store, command, option,
+                                                                said):
     import subprocess
     import sys
 
-    db = make_store({"team": [{"team": "search"}, {"team": "ads"}]})
-    run = subprocess.run([sys.executable, "-m", "metrics.cli", "--db", str(db), "kpis",
-                          "--period", "2026Q3", "--team", "nobody", "--format", "json"],
-                         capture_output=True, text=True)
-    assert run.returncode == 0
-    assert {k["status"] for k in json.loads(run.stdout)["kpis"]} == {"no_data"}
-    assert "no event mentions team 'nobody'; known teams: ads, search." in run.stderr
+    db = make_store({"team": [{"team": "search"}, {"team": "ads"}], "deployment": [
+        {"deployment_id": "d1", "team": "search", "model": "m", "tier": 1,
+         "spec_approved_at": "2026-07-01T00:00:00Z", "deployed_at": "2026-07-02T00:00:00Z",
+         "automated": True}]})
+    period = ["--period", "2026Q3"] if command == "kpis" else []
+    run = subprocess.run([sys.executable, "-m", "metrics.cli", "--db", str(db), command,
+                          *period, *option, "--format", "json"], capture_output=True, text=True)
+    assert run.returncode == 2
+    assert run.stdout == ""
+    assert run.stderr == f"mlkpi: {said}\n"

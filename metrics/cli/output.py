@@ -4,14 +4,22 @@ from __future__ import annotations
 
 import csv
 import io
-import math
 from typing import TYPE_CHECKING
+
+from metrics.present import (
+    alert_text,
+    change_text,
+    instant,
+    kpi_target,
+    number,
+    quantity,
+    status_text,
+)
+from metrics.slo.alerts import LOOKBACKS
 
 if TYPE_CHECKING:
     from metrics.ingest.run import IngestResult
 
-STATUS_WORDS = {"ahead": "ahead ▲", "on_track": "on track ✓", "off_track": "OFF TRACK ✗",
-                "no_data": "no data –", "no_baseline": "no baseline ○"}
 COLOURS = {"ahead": "\033[34m", "on_track": "\033[36m", "off_track": "\033[33;1m",
            "page": "\033[33;1m", "ticket": "\033[35m"}
 RESET = "\033[0m"
@@ -35,36 +43,9 @@ def ingest_summary(r: IngestResult) -> str:
     return "\n".join(lines)
 
 
-def number(value: float | None, unit: str = "") -> str:
-    """Rounded for people: 99.953 → '99.953%' (nines count), 0.0412 → '0.0412', 1234.5 → '1,234'."""
-    if value is None:
-        return "–"
-    size = abs(value)
-    if unit.startswith("%") and 99 < size < 100:
-        digits = 3
-    elif size >= 1000:
-        digits = 0
-    elif size >= 10:
-        digits = 1
-    elif size >= 1 or size == 0:
-        digits = 2
-    else:
-        digits = 2 - int(math.floor(math.log10(size)))  # three significant digits
-    text = f"{value:,.{min(digits, 6)}f}"
-    return f"{text}{'%' if unit.startswith('%') else ''}"
-
-
 def target_text(t: dict, unit: str) -> str:
-    if t["kind"] == "relative":
-        span = "YoY" if (t.get("baseline_periods") or 1) > 1 else "vs prev"
-        out = f"{t['op']} {t['value']:+g}% {span}"
-    else:
-        out = f"{t['op']} {number(t['value'], unit)}"
-    if t.get("stretch") is not None:
-        out += f" (stretch {t['stretch']:g})"
-    if t.get("source") == "organisation":
-        out += " *"
-    return out
+    """The target in words (``present.kpi_target``); '*' marks the organisation's."""
+    return kpi_target(t, unit) + (" *" if t.get("source") == "organisation" else "")
 
 
 def _paint(text: str, key: str, color: bool) -> str:
@@ -87,15 +68,15 @@ def kpis_table(report: dict, color: bool = False) -> str:
     rows = [["KPI", "value", "unit", "target", "status", "change", "n"]]
     statuses = []
     for k in report["kpis"]:
-        change = "" if k.get("change") is None else f"{k['change']:+.1f}%"
+        change = "" if k.get("change") is None else change_text(k["change"])
         rows.append([k["name"], number(k["value"], k["unit"]), k["unit"],
-                     target_text(k["target"], k["unit"]), STATUS_WORDS[k["status"]],
+                     target_text(k["target"], k["unit"]), status_text(k["status"]),
                      change, str(k.get("sample_size") or 0)])
         statuses.append(k["status"])
     text = _table(rows).splitlines()
     for i, status in enumerate(statuses):  # colour after padding so columns stay aligned
-        text[i + 2] = text[i + 2].replace(STATUS_WORDS[status],
-                                          _paint(STATUS_WORDS[status], status, color))
+        text[i + 2] = text[i + 2].replace(status_text(status),
+                                          _paint(status_text(status), status, color))
     good = sum(s in ("ahead", "on_track") for s in statuses)
     head = f"{report['period']} ({where}): {good} of {len(statuses)} KPIs on track or ahead"
     note = "* = organisation's target (config)" if any(
@@ -122,8 +103,6 @@ def _raw(v: object) -> str:
     return "" if v is None else repr(v) if isinstance(v, float) else str(v)
 
 
-LOOKBACKS = ("5m", "30m", "1h", "2h", "6h", "1d", "3d")
-
 
 def slo_table(report: dict, color: bool = False) -> str:
     rows = [["endpoint", "team", "tier", "alert", "burning since", "availability", "objective",
@@ -132,22 +111,22 @@ def slo_table(report: dict, color: bool = False) -> str:
     for e in report["endpoints"]:
         fired = f" ({', '.join(e['fired'])})" if e.get("fired") else ""
         since = e.get("burning_since")
-        rows.append([e["endpoint"], e["team"] or "", str(e["tier"]), e["alert"] + fired,
-                     since[:16].replace("T", " ") if since else "",
-                     number(e["availability"], "%"), f"{e['objective']:g}%",
-                     number(e["budget_remaining"], "%"), number(e["latency_compliance"], "%"),
+        rows.append([e["endpoint"], e["team"] or "", str(e["tier"]), alert_text(e["alert"]) + fired,
+                     instant(since) if since else "",
+                     quantity(e["availability"], "%"), quantity(e["objective"], "%"),
+                     quantity(e["budget_remaining"], "%"),
+                     quantity(e["latency_compliance"], "%"),
                      *[_burn(e["burn_rates"][w]) for w in LOOKBACKS]])
-        alerts.append(e["alert"] + fired)
+        alerts.append((e["alert"], alert_text(e["alert"]) + fired))
     if report["at"] is None:
         return ("No SLI windows in the store yet: ingest some with "
                 "'mlkpi ingest inference_sli FILE'.")
     if len(rows) == 1:
-        return f"SLOs at {report['at']}: no endpoints match."
+        return f"SLOs at {instant(report['at'])}: no endpoints match."
     text = _table(rows).splitlines()
-    for i, alert in enumerate(alerts):
-        key = alert.split(" ")[0]
+    for i, (key, alert) in enumerate(alerts):
         text[i + 2] = text[i + 2].replace(alert, _paint(alert, key, color), 1)
-    return f"SLOs at {report['at']} (burn rates per look-back)\n\n" + "\n".join(text)
+    return f"SLOs at {instant(report['at'])} (burn rates per look-back)\n\n" + "\n".join(text)
 
 
 def _burn(rate: float | None) -> str:
@@ -173,6 +152,6 @@ def slo_csv(report: dict) -> str:
 def status_table(report: dict) -> str:
     rows = [["kind", "rows", "newest event", "stale", "quarantined"]]
     for kind, k in report["kinds"].items():
-        rows.append([kind, f"{k['rows']:,}", k["newest"] or "–", "STALE" if k["stale"] else "",
+        rows.append([kind, f"{k['rows']:,}", instant(k["newest"]), "STALE" if k["stale"] else "",
                      str(report["quarantined"].get(kind, 0) or "")])
     return f"store: {report['db']}\n\n" + _table(rows)

@@ -20,6 +20,7 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
+from metrics.errors import MlkpiError
 from metrics.events import KINDS, Kind
 from metrics.ingest import limits, typed
 from metrics.ingest.deadline import Deadline, DeadlinePassed
@@ -35,7 +36,7 @@ from metrics.store import db as store
 from metrics.store import recovery
 
 
-class IngestError(Exception):
+class IngestError(MlkpiError):
     """Bad arguments (unknown kind, bad time zone): one sentence, nothing read."""
 
 
