@@ -329,3 +329,33 @@ def test_the_cli_never_exits_70_on_a_file(tmp_path, capsys, name, content):
     err = capsys.readouterr().err
     assert code == 2, err
     assert err.count("\n") == 1 and err.startswith(f"mlkpi: {tmp_path / name}: "), err
+
+
+def test_an_ingest_past_its_time_limit_stops_stores_nothing_and_lets_go(tmp_path, monkeypatch):
+    from metrics.ingest.run import IngestError
+    from metrics.store import recovery
+
+    db = tmp_path / "s.duckdb"
+    assert ingest(db, "team", [str(_teams(tmp_path / "a.csv", 1))]).inserted == 1
+    big = _teams(tmp_path / "big.csv", 400_000)
+    monkeypatch.setenv("MLKPI_INGEST_TIMEOUT", "0.05")
+    with pytest.raises(IngestError) as caught:
+        ingest(db, "team", [str(big)])
+    assert str(caught.value) == (
+        f"the ingest of {big} did not finish within 0.05 s and was stopped; nothing of it was "
+        "stored. Split the files, or allow more time with MLKPI_INGEST_TIMEOUT (seconds).")
+    assert recovery.leftovers(db) == []
+    monkeypatch.setenv("MLKPI_INGEST_TIMEOUT", "600")
+    # the lock is free at once (a writer that waited would fail: it may not wait at all)
+    from metrics.store.db import writer
+    with writer(db, wait_seconds=0):
+        pass
+    assert stored(tmp_path, "team") == 1
+    monkeypatch.setenv("MLKPI_INGEST_TIMEOUT", "soon")
+    with pytest.raises(IngestError, match="MLKPI_INGEST_TIMEOUT='soon' is not a number"):
+        ingest(db, "team", [str(big)])
+
+
+def _teams(path: Path, n: int) -> Path:
+    path.write_text("team,area\n" + "".join(f"team-{i},platform\n" for i in range(n)))
+    return path

@@ -61,9 +61,9 @@ def stage_json(con, kind: Kind, path: Path, shown: str, table: str, fmt: str
         raise FileError(f"{shown}: cannot be read as {what} (the array is not closed with ']'; "
                         "the file may be cut short).")
     positions, extra = bind(kind, sorted(keys), shown)
-    select = ", ".join(
-        f"CASE WHEN json_type(json, {sql.json_path(col)}) NOT IN ('OBJECT', 'ARRAY') "
-        f"THEN json ->> {sql.json_path(col)} END AS {sql.ident(col)}" for col in positions)
+    # an object or array is staged as its JSON text (so the quarantine keeps it verbatim);
+    # its row is not stored, for the reason in _pre
+    select = ", ".join(f"json ->> {sql.json_path(col)} AS {sql.ident(col)}" for col in positions)
     con.execute(f"CREATE TEMP TABLE {table} AS SELECT _rec, {select}, {_problems(positions)} "
                 f"AS _pre FROM {table}_raw")
     con.execute(f"DROP TABLE {table}_raw")

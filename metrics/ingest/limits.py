@@ -14,8 +14,7 @@ rows held back (a row error); nothing past a bound reaches the store:
 
 from __future__ import annotations
 
-import os
-
+from metrics import settings
 from metrics.events import EARLIEST, END, MAX_OFFSET_HOURS
 
 __all__ = ["EARLIEST", "END", "MAX_OFFSET_HOURS"]  # from the event contract
@@ -49,7 +48,7 @@ def offset_too_far(column: str) -> str:
 
 def timeout_seconds() -> float:
     """``$MLKPI_INGEST_TIMEOUT`` (seconds, > 0), else ``DEFAULT_TIMEOUT``."""
-    text = os.environ.get("MLKPI_INGEST_TIMEOUT", "").strip()
+    text = settings.ingest_timeout()
     if not text:
         return DEFAULT_TIMEOUT
     try:
