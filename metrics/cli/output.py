@@ -175,4 +175,14 @@ def status_table(report: dict) -> str:
     for kind, k in report["kinds"].items():
         rows.append([kind, f"{k['rows']:,}", k["newest"] or "–", "STALE" if k["stale"] else "",
                      str(report["quarantined"].get(kind, 0) or "")])
-    return f"store: {report['db']}\n\n" + _table(rows)
+    return f"store: {report['db']}\n\n" + _table(rows) + _notifications_line(report)
+
+
+def _notifications_line(report: dict) -> str:
+    """'SLO notifications: 2 deliveries failed …' when some are pending, else nothing."""
+    note = report.get("notifications") or {}
+    if not note.get("pending"):
+        return ""
+    return (f"\n\nSLO notifications: {note['pending']} deliver"
+            f"{'y' if note['pending'] == 1 else 'ies'} failed and will be retried by the next "
+            f"'mlkpi slo notify' (last error: {note['last_error']})")

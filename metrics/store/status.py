@@ -28,6 +28,7 @@ def status_report(db: Path, now: datetime) -> dict:
     stale (``"exists": false``), and nothing is created.
     """
     from metrics.kpi.report import data_freshness
+    from metrics.slo.notifications import status as notification_status
     from metrics.store.db import snapshot_path
 
     if not db.exists() and not snapshot_path(db).exists():
@@ -38,4 +39,5 @@ def status_report(db: Path, now: datetime) -> dict:
         "db": str(db),
         "kinds": data_freshness(db, now),
         "quarantined": quarantine_counts(db),
+        "notifications": notification_status(db),
     }
