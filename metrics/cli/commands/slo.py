@@ -135,5 +135,6 @@ def run_rules(args: argparse.Namespace, db: Path) -> int:
         sys.stdout.write(text)
     else:
         args.out.write_text(text, encoding="utf-8")
-        print(f"wrote {args.format} rules for the objectives to {args.out}", file=sys.stderr)
+        what = "Prometheus rules" if args.format == "prometheus" else "Sloth specs"
+        print(f"wrote {what} for the objectives to {args.out}", file=sys.stderr)
     return 0
