@@ -346,6 +346,27 @@ def latency_series(endpoint: str) -> pd.DataFrame:
     return _slo_frame(*_key(), "latency", endpoint)
 
 
+
+@_cached(**CACHE)
+def _slo_notifications(db: str, snap: float, cfg: str, cfg_t: float,
+                       endpoint: str) -> pd.DataFrame:
+    from metrics.slo.notifications import history
+
+    rows = history(Path(db), endpoint)
+    return pd.DataFrame({
+        "evaluated at": [r["evaluated_at"] for r in rows],
+        "change": [f"{r['previous']} → {r['state']}" for r in rows],
+        "rules fired": [r["fired"].replace(",", ", ") or "none" for r in rows],
+        "targets reached": [r["sent"] for r in rows],
+        "targets pending": [r["failed"] for r in rows],
+        "last error": [r["last_error"] or "" for r in rows],
+    })
+
+
+def slo_notifications(endpoint: str) -> pd.DataFrame:
+    """The endpoint's alert-state changes sent by ``mlkpi slo notify``, newest first."""
+    return _slo_notifications(*_key(), endpoint)
+
 # --- notes (their own small store; never cached, never the event store) --------------
 
 def notes_file() -> Path:
