@@ -200,3 +200,20 @@ def test_a_target_apprise_does_not_know_is_refused_before_anything(store, capsys
 def test_targets_are_stored_without_secrets(url, shown):
     assert notifications.redact(url) == shown
     assert notifications.target_key(url) != notifications.target_key(url + "x")
+
+
+@pytest.mark.parametrize("name", ["notify", "rules"])
+def test_every_option_of_the_slo_sub_commands_is_explained(name):
+    import argparse
+
+    from metrics.cli.main import build_parser
+
+    def choices(parser: argparse.ArgumentParser) -> dict:
+        action = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+        return dict(action.choices)
+
+    sub = choices(choices(build_parser())["slo"])[name]
+    assert sub.description
+    for action in sub._actions:
+        if not isinstance(action, argparse._HelpAction):
+            assert action.help and len(action.help) > 10, (name, action.dest)

@@ -25,7 +25,9 @@ def add(sub) -> dict:
     c.add_argument("--format", choices=("table", "json", "csv"), default="table",
                    help="table for people (default), json or csv")
     more = c.add_subparsers(dest="slo_command", metavar="{notify,rules}",
-                            parser_class=type(c))
+                            parser_class=type(c),
+                            help="optional: 'notify' sends a message for each alert-state "
+                                 "change, 'rules' writes Prometheus rules or Sloth specs")
     _add_notify(more)
     _add_rules(more)
     return {"slo": run}
