@@ -24,6 +24,7 @@ from typing import Any
 from urllib.parse import quote
 
 from metrics.config import OrgConfig
+from metrics.errors import MlkpiError
 from metrics.slo import notifications
 from metrics.slo.notifications import Attempt, Change
 from metrics.slo.report import slo_report
@@ -40,7 +41,7 @@ HEADLINES = {
 LOCK_WAIT_SECONDS = 120.0
 
 
-class NotifyError(ValueError):
+class NotifyError(MlkpiError, ValueError):
     """Targets that cannot be used (said in one sentence, before anything is sent)."""
 
 

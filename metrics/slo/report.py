@@ -7,11 +7,12 @@ alert state and its companions from the pure arithmetic of ``metrics.slo.alerts`
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from metrics.config import Objective, OrgConfig
+from metrics.periods import iso_z
 from metrics.slo import alerts
 from metrics.slo.alerts import LOOKBACKS, SEVERITY
 from metrics.slo.queries import endpoint_objectives, figures, resolve_at
@@ -44,12 +45,6 @@ def slo_report(db: Path, at: datetime | None = None, team: str | None = None,
     warnings = [alerts.unreachable_sentence(e["endpoint"], e["objective"], e["window_days"])
                 for e in endpoints if e["page_unreachable"]]
     return {"at": iso_z(at), "endpoints": endpoints, "warnings": warnings}
-
-
-def iso_z(when: datetime) -> str:
-    """2026-09-30T23:55:00Z (microseconds only when there are some)."""
-    spec = "microseconds" if when.microsecond else "seconds"
-    return when.astimezone(UTC).replace(tzinfo=None).isoformat(timespec=spec) + "Z"
 
 
 def _endpoint_entry(row: dict[str, Any]) -> dict[str, Any]:

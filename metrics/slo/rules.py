@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from metrics.config import Objective, OrgConfig
+from metrics.errors import MlkpiError
 from metrics.slo.alerts import ALERT_RULES, LOOKBACKS, AlertRule
 from metrics.slo.notify import dashboard_link
 
@@ -28,7 +29,7 @@ ALERT = "MlkpiErrorBudgetBurn"
 STEP = "{{step}}"  # the window placeholder of the import map's queries
 
 
-class RulesError(ValueError):
+class RulesError(MlkpiError, ValueError):
     """Rules cannot be written (a map without the series, no endpoints); one sentence."""
 
 

@@ -16,17 +16,17 @@ sessions in different threads never share one.
 from __future__ import annotations
 
 import contextlib
-import os
 import sqlite3
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from metrics import settings
 from metrics.catalog import load_catalog
+from metrics.errors import MlkpiError
 from metrics.periods import PeriodError, parse_period
 
-ENV_VAR = "MLKPI_NOTES"
 MAX_AUTHOR = 80
 MAX_TEXT = 5000
 
@@ -50,15 +50,14 @@ _LATEST = """
 """
 
 
-class NoteError(ValueError):
+class NoteError(MlkpiError, ValueError):
     """A note that cannot be stored, said in one sentence."""
 
 
 def notes_path(db: str | Path, environ: dict[str, str] | None = None) -> Path:
     """``$MLKPI_NOTES``, else ``<db>.notes.sqlite`` beside the store."""
-    env = os.environ if environ is None else environ
-    if env.get(ENV_VAR):
-        return Path(env[ENV_VAR])
+    if chosen := settings.notes(environ):
+        return Path(chosen)
     db = Path(db)
     return db.with_name(db.name + ".notes.sqlite")
 

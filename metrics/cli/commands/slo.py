@@ -8,8 +8,8 @@ import argparse
 import sys
 from pathlib import Path
 
-from metrics.cli.commands.kpis import warn_unknown_team
-from metrics.cli.common import EXIT_BAD_INPUT, load_org_config, print_json, tier, timestamp
+from metrics.cli.common import emit, load_org_config, print_json, tier, timestamp
+from metrics.events import TIERS_TEXT
 
 ORDER = 30
 
@@ -38,7 +38,7 @@ def _scope(c: argparse.ArgumentParser) -> None:
                    help="evaluate at this ISO-8601 instant with offset (default: the end "
                         "of the newest SLI window)")
     c.add_argument("--team", metavar="T", help="only this team's endpoints")
-    c.add_argument("--tier", metavar="N", type=tier, help="only tier N (1, 2 or 3)")
+    c.add_argument("--tier", metavar="N", type=tier, help=f"only tier N ({TIERS_TEXT})")
 
 
 def _add_notify(more) -> None:
@@ -87,32 +87,25 @@ def run(args: argparse.Namespace, db: Path) -> int:
         return run_rules(args, db)
     from metrics.cli import output
     from metrics.slo.report import slo_report
+    from metrics.store.health import check_scope
 
+    config = load_org_config(args)
+    check_scope(db, args.team, args.tier)
     report = slo_report(db, at=args.at, team=args.team, tier=args.tier,
-                        endpoint=args.endpoint, config=load_org_config(args))
-    warn_unknown_team(db, args.team)
-    if args.format == "json":
-        print_json(report)
-    elif args.format == "csv":
-        sys.stdout.write(output.slo_csv(report))
-    else:
-        print(output.slo_table(report, color=sys.stdout.isatty()))
+                        endpoint=args.endpoint, config=config)
+    emit(report, args.format, output.slo_table, output.slo_csv)
     for warning in report.get("warnings", []):
         print(f"mlkpi: warning: {warning}", file=sys.stderr)
     return 0
 
 
 def run_notify(args: argparse.Namespace, db: Path) -> int:
-    from metrics.slo.notify import NotifyError, notify, summary, to_json
+    from metrics.slo.notify import notify, summary, to_json
+    from metrics.store.health import check_scope
 
     config = load_org_config(args)
-    try:
-        result = notify(db, args.to, at=args.at, team=args.team, tier=args.tier,
-                        config=config)
-    except NotifyError as exc:
-        print(f"mlkpi: {exc}.", file=sys.stderr)
-        return EXIT_BAD_INPUT
-    warn_unknown_team(db, args.team)
+    check_scope(db, args.team, args.tier)
+    result = notify(db, args.to, at=args.at, team=args.team, tier=args.tier, config=config)
     if args.format == "json":
         print_json(to_json(result))
     else:
@@ -124,15 +117,11 @@ def run_notify(args: argparse.Namespace, db: Path) -> int:
 
 
 def run_rules(args: argparse.Namespace, db: Path) -> int:
-    from metrics.slo.rules import RulesError, endpoints, load_series, render
+    from metrics.slo.rules import endpoints, load_series, render
 
     config = load_org_config(args)
-    try:
-        text = render(args.format, endpoints(db, args.at, config), load_series(args.map),
-                      config.dashboard_url)
-    except RulesError as exc:
-        print(f"mlkpi: {exc}.", file=sys.stderr)
-        return EXIT_BAD_INPUT
+    series = load_series(args.map)
+    text = render(args.format, endpoints(db, args.at, config), series, config.dashboard_url)
     if args.out is None:
         sys.stdout.write(text)
     else:
