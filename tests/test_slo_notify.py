@@ -182,6 +182,30 @@ def test_team_filter_and_history(store, httpserver, capsys):
     assert notifications.history(db, "quiet") == []
 
 
+def test_no_data_is_news_only_for_an_endpoint_already_notified(make_store, httpserver, capsys,
+                                                                 tmp_path):
+    # old: rows only in [B − 72h, B − 60h); flaky: clean until B+20h, 20 errors a window
+    # (burn 20) until B+21h, then no rows at all
+    db = make_store({"inference_sli": every("old", B - 72 * H, 12 * 12, M5, 1000, 0)
+                     + every("flaky", B - 72 * H, 92 * 12, M5, 1000, 0)
+                     + every("flaky", B + 20 * H, 12, M5, 1000, 20)})
+    config = tmp_path / "empty.toml"
+    config.write_text("", encoding="utf-8")
+    hook = Receiver(httpserver)
+    # B+21h: old has no request in [B − 51h, B+21h): no_data, never notified → silent
+    run_notify(db, config, 21, hook.url, capsys=capsys)
+    assert [m["title"] for m in hook.take()] == [
+        "[PAGE] flaky (search): error budget burning fast: act now"]
+    # B+94h: flaky's last request is 73 h old, none in the 1h nor the 3d look-back
+    _, out = run_notify(db, config, 94, hook.url, capsys=capsys)
+    [msg] = hook.take()
+    assert msg["title"] == ("[NO DATA] flaky (search): no requests in the last hour nor the "
+                            "last 3 days: the SLO is not evaluated")
+    assert "is now NO DATA (was PAGE)" in msg["message"]
+    assert "Burn rates: 5m –, 30m –, 1h –, 2h –, 6h –, 1d –, 3d –." in msg["message"]
+    assert msg["message"].endswith("Dashboard: /slo?endpoint=flaky")  # no [dashboard] url
+    assert [c["endpoint"] for c in out["changes"]] == ["flaky"]
+
 def test_a_target_apprise_does_not_know_is_refused_before_anything(store, capsys):
     db, config = store
     code = main(["--db", str(db), "slo", "notify", "--to", "https://example.org/hook?token=s3"])

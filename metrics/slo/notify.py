@@ -5,7 +5,7 @@ notified (``metrics.slo.notifications``), and sends one message per change to ev
 target, through apprise (one library for JSON webhooks, Slack- and Teams-compatible
 incoming webhooks, email, …). Deliveries that failed on an earlier run are retried first.
 
-    run 1: ranker-v2 ok            (nothing known yet: ok is the starting point; silent)
+    run 1: ranker-v2 ok            (never notified: silent, as no_data would be)
     run 2: ranker-v2 page          → "[PAGE] ranker-v2 …" to every target
     run 3: ranker-v2 page          → nothing (no change)
     run 4: ranker-v2 ok            → "[RESOLVED] ranker-v2 …"
@@ -31,6 +31,7 @@ from metrics.slo.report import slo_report
 from metrics.store.db import StoreError, writer
 
 START_STATE = "ok"  # an endpoint never notified counts as ok: only trouble is news
+TROUBLE = ("page", "ticket")
 WORDS = {"page": "PAGE", "ticket": "TICKET", "ok": "OK", "no_data": "NO DATA"}
 HEADLINES = {
     "page": "error budget burning fast: act now",
@@ -88,7 +89,10 @@ def notify(db: Path, targets: list[str], at: datetime | None = None,
                                              row["title"], row["body"], row["state"]))
                 result.retried += 1
         for entry in report["endpoints"]:
-            previous = known.get(entry["endpoint"], START_STATE)
+            previous = known.get(entry["endpoint"])
+            if previous is None and entry["alert"] not in TROUBLE:
+                continue  # never notified and not in trouble: nothing to tell yet
+            previous = previous or START_STATE
             if entry["alert"] != previous:
                 top += 1
                 result.changes.append(change(top, entry, previous, report["at"],
@@ -169,8 +173,12 @@ def _send(change_id: int, url: str, title_: str, body_: str, state: str) -> Atte
     sender = apprise.Apprise()
     sender.add(url)
     with apprise.LogCapture(level=apprise.logging.WARNING, fmt="%(message)s") as log:
-        ok = bool(sender.notify(body=body_, title=title_, notify_type=_TYPES[state],
-                                body_format=apprise.NotifyFormat.TEXT))
+        try:
+            ok = bool(sender.notify(body=body_, title=title_, notify_type=_TYPES[state],
+                                    body_format=apprise.NotifyFormat.TEXT))
+        except Exception as exc:  # a plugin's bug must not lose the run's other deliveries
+            ok = False
+            print(f"{type(exc).__name__}: {exc}", file=log)
     reason = None if ok else (_last_line(log.getvalue()) or "the target refused it")
     return Attempt(change_id, url, datetime.now(UTC), ok, reason, title_)
 
