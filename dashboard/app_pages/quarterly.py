@@ -4,20 +4,21 @@ last year; changed status first; trends; notes; report download."""
 import streamlit as st
 
 from dashboard import charts, components, data, filters, report
-from metrics.periods import parse_period, quarter_of
+from metrics import present
+from metrics.periods import quarter_of
 from metrics.store.notes import NoteError
 
 scope = filters.current()
-quarter = quarter_of(parse_period(scope.period))
+quarter = quarter_of(scope.period)
 q = quarter.label
 st.title(f"Quarterly review — {q}")
-if quarter.label != scope.period:
+if quarter != scope.period:
     st.info(f"The review covers whole quarters: showing {q}, the quarter holding "
             f"{scope.period}.", icon="ℹ️")
 
-kpis_report = data.kpi_report(q, scope.team, scope.tier)
-quarters = data.kpi_series(q, 8, None, scope.team, scope.tier, grain="quarter")
-table = data.review_table(q, scope.team, scope.tier)
+kpis_report = data.kpi_report(quarter, scope.team, scope.tier)
+quarters = data.kpi_series(quarter, 8, None, scope.team, scope.tier)
+table = data.review_table(quarter, scope.team, scope.tier)
 components.scope_caption(scope, kpis_report)
 changed = int(table["_changed"].sum())
 st.markdown(f"**{changed}** KPI{'s' if changed != 1 else ''} changed status since "
@@ -40,19 +41,19 @@ kpi = data.catalog()[kpi_id]
 components.chart(charts.kpi_trend(quarters[quarters["kpi"] == kpi_id], name=kpi.name,
                                   unit=kpi.unit, target_kind=kpi.target.kind,
                                   op=kpi.target.op), key="quarterly-trend")
-components.drill_down(filters.Scope(q, scope.team, scope.tier), kpi_id, kpi.name)
+components.drill_down(filters.Scope(quarter, scope.team, scope.tier), kpi_id, kpi.name)
 
 st.subheader("Notes")
-notes = data.notes_for(q, scope.team, scope.tier)
+notes = data.notes_for(quarter, scope.team, scope.tier)
 for note in notes:
     with st.container(border=True):
         st.markdown(f"**{names.get(note['kpi'], note['kpi'])}** — {note['text']}")
-        st.caption(f"{note['author']}, {note['written_at']}"
+        st.caption(f"{note['author']}, {present.instant(note['written_at'])}"
                    + (f" · {note['versions']} versions" if note["versions"] > 1 else ""))
         with st.expander("History and edit"):
             for version in data.note_history(note["id"]):
                 st.caption(f"v{version['version']} · {version['author']} · "
-                           f"{version['written_at']}: {version['text']}")
+                           f"{present.instant(version['written_at'])}: {version['text']}")
             with st.form(f"edit-note-{note['id']}", clear_on_submit=True):
                 author = st.text_input("Your name", max_chars=80)
                 text = st.text_area("New text", value=note["text"], max_chars=5000)
@@ -75,7 +76,7 @@ with st.form("add-note", clear_on_submit=True):
             st.warning("Pick the KPI the note is about.")
         else:
             try:
-                data.add_note(note_kpi, q, scope.team, scope.tier, author, text)
+                data.add_note(note_kpi, quarter, scope.team, scope.tier, author, text)
                 st.rerun()
             except NoteError as exc:
                 st.warning(str(exc))
