@@ -117,8 +117,8 @@ def alert_expr(series: PromSeries, endpoint: str, objective: Objective,
 
 def prometheus_rules(items: list[dict[str, Any]], series: PromSeries,
                      base_url: str | None = None) -> dict[str, Any]:
-    """A Prometheus rule file: the error ratio per look-back, then one alert per endpoint
-    and row of the alert table (labels severity, long, short, team, tier)."""
+    """A Prometheus rule file of one group: the error ratio per look-back, then one alert
+    per endpoint and row of the alert table (labels severity, long, short, team, tier)."""
     records = [{"record": RECORD.format(window=w), "expr": series.ratio(w)} for w in LOOKBACKS]
     alerts = []
     for item in items:
@@ -136,8 +136,9 @@ def prometheus_rules(items: list[dict[str, Any]], series: PromSeries,
                                f"({rule.budget_percent} % of the {obj.window_days}-day "
                                f"budget in {rule.long}; objective {obj.availability:g} %)",
                     "dashboard": dashboard_link(base_url, item["endpoint"])}})
-    return {"groups": [{"name": "mlkpi-slo-sli", "rules": records},
-                       {"name": "mlkpi-slo-alerts", "rules": alerts}]}
+    # one group: its rules run in order at one instant, so each alert reads the ratios
+    # recorded at that instant (in two groups it could read the ones of the step before)
+    return {"groups": [{"name": "mlkpi-slo", "rules": records + alerts}]}
 
 
 def sloth_specs(items: list[dict[str, Any]], series: PromSeries,
