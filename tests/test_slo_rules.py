@@ -157,14 +157,15 @@ def test_sloth_specs_one_per_team_and_window(rules_setup):
 
 @pytest.mark.parametrize(("text", "message"), [
     (None, "give the import map with --map"),
-    ("[team]\ndefault = 'x'\n", "has no [prometheus] section"),
+    ("[team]\ndefault = 'x'\n", "[prometheus] requests is missing"),
     ("[prometheus]\nendpoint = 'label:svc'\nrequests = 'sum(x[{{step}}])'\n",
      "[prometheus] errors is missing"),
-    ("[prometheus]\nendpoint = 'svc'\nrequests = 'a[{{step}}]'\nerrors = 'b[{{step}}]'\n",
+    ("[prometheus]\nendpoint = 'label:a b'\nrequests = 'a[{{step}}]'\nerrors = 'b[{{step}}]'\n",
      "endpoint must name a label"),
     ("[prometheus]\nendpoint = 'label:svc'\nrequests = 'a[5m]'\nerrors = 'b[{{step}}]'\n",
      "[prometheus] requests has no {{step}}"),
-    ("[prometheus\n", "cannot be read"),
+    ("[prometheus]\nrequest = 'a'\n", "unknown key 'prometheus.request'"),
+    ("[prometheus\n", "is not valid TOML"),
 ])
 def test_map_problems_are_one_sentence(tmp_path, text, message):
     path = None
@@ -173,6 +174,17 @@ def test_map_problems_are_one_sentence(tmp_path, text, message):
         path.write_text(text, encoding="utf-8")
     with pytest.raises(RulesError, match=message.replace("[", r"\[").replace("{", r"\{")):
         load_series(path)
+
+
+def test_endpoint_label_as_mlkpi_import_reads_it(tmp_path):
+    # the importer's default (label:service) and a bare label name are read alike
+    path = tmp_path / "map.toml"
+    path.write_text("[prometheus]\nrequests = 'a[{{step}}]'\nerrors = 'b[{{step}}]'\n",
+                    encoding="utf-8")
+    assert load_series(path) == PromSeries("service", "a[{{step}}]", "b[{{step}}]")
+    path.write_text("[prometheus]\nendpoint = 'app'\nrequests = 'a[{{step}}]'\n"
+                    "errors = 'b[{{step}}]'\n", encoding="utf-8")
+    assert load_series(path).label == "app"
 
 
 def test_cli_says_what_is_missing(make_store, tmp_path, capsys):

@@ -13,7 +13,6 @@ never disagree. For ranker-v2 at 99.9 % over 30 days, the fast page row reads:
 from __future__ import annotations
 
 import json
-import tomllib
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -48,33 +47,33 @@ class PromSeries:
 
 
 def load_series(map_path: Path | None) -> PromSeries:
-    """Read ``[prometheus] endpoint / requests / errors`` from the import map (TOML)."""
+    """``[prometheus] endpoint / requests / errors`` of the import map, read and checked by
+    the importers' own map loader (the same keys and defaults as ``mlkpi import``)."""
+    from metrics.importers import all_keys
+    from metrics.importers.mapfile import MapError, load_map
+
     if map_path is None:
         raise RulesError("give the import map with --map; its [prometheus] section names "
                          "the request and error series the rules read")
     try:
-        with open(map_path, "rb") as fh:
-            section = tomllib.load(fh).get("prometheus")
-    except FileNotFoundError:
-        raise RulesError(f"the map file {map_path} does not exist") from None
-    except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise RulesError(f"the map file {map_path} cannot be read ({exc})") from None
-    if not isinstance(section, dict):
-        raise RulesError(f"the map file {map_path} has no [prometheus] section")
-    missing = [k for k in ("endpoint", "requests", "errors")
-               if not isinstance(section.get(k), str) or not section[k].strip()]
-    if missing:
-        raise RulesError(f"in the map, [prometheus] {missing[0]} is missing; the rules need "
-                         f"endpoint = \"label:NAME\", requests = '…' and errors = '…'")
-    endpoint = section["endpoint"]
-    if not endpoint.startswith("label:") or not endpoint[6:].isidentifier():
-        raise RulesError("in the map, [prometheus] endpoint must name a label, e.g. "
-                         "endpoint = \"label:destination_service\"")
-    for key in ("requests", "errors"):
-        if STEP not in section[key]:
+        found = load_map(map_path, all_keys().values())
+    except MapError as exc:
+        raise RulesError(str(exc).rstrip(".")) from None
+    queries = {k: found.get(f"prometheus.{k}") for k in ("requests", "errors")}
+    for key, query in queries.items():
+        if not isinstance(query, str) or not query.strip():
+            raise RulesError(f"in the map, [prometheus] {key} is missing; the rules need "
+                             f"requests = '…' and errors = '…' (queries per endpoint over "
+                             f"[{STEP}])")
+        if STEP not in query:
             raise RulesError(f"in the map, [prometheus] {key} has no {STEP}; write the range "
                              f"as [{STEP}] so each look-back can be filled in")
-    return PromSeries(endpoint[6:], section["requests"], section["errors"])
+    entry = str(found.get("prometheus.endpoint", "label:service")).strip()
+    label = entry.partition(":")[2] if entry.startswith("label:") else entry
+    if not label.isidentifier():
+        raise RulesError("in the map, [prometheus] endpoint must name a label, e.g. "
+                         "endpoint = \"label:destination_service\"")
+    return PromSeries(label, queries["requests"], queries["errors"])
 
 
 def endpoints(db: Path, at: datetime | None, config: OrgConfig) -> list[dict[str, Any]]:
