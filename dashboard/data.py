@@ -304,6 +304,22 @@ def _results_freshness(snap: Snapshot) -> dict[str, Any] | None:
     return results.freshness(snap.path)
 
 
+@cached()
+def slo_notifications(snap: Snapshot, endpoint: str) -> pd.DataFrame:
+    """The endpoint's alert-state changes sent by ``mlkpi slo notify``, newest first."""
+    from metrics.slo.notifications import history
+
+    rows = history(snap.path, endpoint)
+    return pd.DataFrame({
+        "evaluated at": [r["evaluated_at"] for r in rows],
+        "change": [f"{r['previous']} → {r['state']}" for r in rows],
+        "rules fired": [r["fired"].replace(",", ", ") or "none" for r in rows],
+        "targets reached": [r["sent"] for r in rows],
+        "targets pending": [r["failed"] for r in rows],
+        "last error": [r["last_error"] or "" for r in rows],
+    })
+
+
 # --- notes (their own small store; never cached, never the event store) --------------
 
 def notes_file() -> Path:

@@ -34,7 +34,7 @@ components.table(table, column_config={
 })
 
 names = [e["endpoint"] for e in slo["endpoints"]]
-endpoint = st.selectbox("Endpoint", names, key="slo-endpoint")
+endpoint = st.selectbox("Endpoint", names, key="endpoint", bind="query-params")
 entry = next(e for e in slo["endpoints"] if e["endpoint"] == endpoint)
 hours = entry.get("hours_to_exhaustion")
 a, b, c, d = st.columns(4)
@@ -64,3 +64,12 @@ with right:
     components.chart(charts.latency(data.latency_series(endpoint),
                                     "p95 / p99 latency vs objective (7 days)"),
                      key="slo-latency")
+
+st.subheader("Notifications")
+history = data.slo_notifications(endpoint)
+if history.empty:
+    st.caption(f"No alert-state change of {endpoint} has been notified yet: schedule "
+               "`mlkpi slo notify --to URL` after each SLI import.")
+else:
+    components.table(history, column_config={
+        "evaluated at": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm [UTC]")})

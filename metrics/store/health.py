@@ -149,6 +149,8 @@ def status_report(db: Path, now: datetime) -> dict:
     A store that does not exist yet is reported, not refused: every kind empty and
     stale (``"exists": false``), and nothing is created.
     """
+    from metrics.slo.notifications import status as notification_status
+
     if not db.exists() and not snapshot_path(db).exists():
         empty = {"rows": 0, "newest": None, "stale": True}
         return {"db": str(db), "exists": False,
@@ -157,6 +159,7 @@ def status_report(db: Path, now: datetime) -> dict:
         "db": str(db),
         "kinds": data_freshness(db, now),
         "quarantined": quarantine_counts(db),
+        "notifications": notification_status(db),
     }
 
 
