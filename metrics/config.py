@@ -84,6 +84,7 @@ class OrgConfig:
     kpis: Mapping[str, KpiTargets] = field(default_factory=dict, hash=False)
     slo_tiers: Mapping[int, SloOverride] = field(default_factory=dict, hash=False)
     slo_endpoints: Mapping[str, SloOverride] = field(default_factory=dict, hash=False)
+    access: Any = None  # metrics.access.Access when the config has an [access] table
 
 
 @dataclass(frozen=True)
@@ -148,8 +149,9 @@ def load_config(path: str | Path | None, catalog: Catalog | None = None) -> OrgC
 
 def _parse(data: dict[str, Any], path: Path, catalog: Catalog) -> OrgConfig:
     for key in data:
-        if key not in ("kpi", "slo"):
-            raise ConfigError(f"unknown key {key} (a config has only kpi and slo tables)")
+        if key not in ("kpi", "slo", "access"):
+            raise ConfigError(f"unknown key {key} (a config has only kpi, slo and access "
+                              f"tables)")
     kpis = {kpi_id: _parse_kpi(kpi_id, table, catalog)
             for kpi_id, table in _table(data, "kpi").items()}
     slo = _table(data, "slo")
@@ -160,7 +162,12 @@ def _parse(data: dict[str, Any], path: Path, catalog: Catalog) -> OrgConfig:
              for key, value in _table(slo, "tier", "slo.").items()}
     endpoints = {name: _parse_slo(f"slo.endpoint.{_quote(name)}", value)
                  for name, value in _table(slo, "endpoint", "slo.").items()}
-    return OrgConfig(path=path, kpis=kpis, slo_tiers=tiers, slo_endpoints=endpoints)
+    access = None
+    if "access" in data:
+        from metrics.access import parse_access  # it imports ConfigError from here
+        access = parse_access(data["access"])
+    return OrgConfig(path=path, kpis=kpis, slo_tiers=tiers, slo_endpoints=endpoints,
+                     access=access)
 
 
 def _table(data: dict[str, Any], key: str, prefix: str = "") -> dict[str, Any]:

@@ -194,7 +194,7 @@ def test_relative_override(tmp_path: Path) -> None:
     ("[slo.tier.4]\navailability = 99\n", "slo.tier.4 is not a tier; use slo.tier.1, 2 or 3"),
     ("[slo.tier.1]\nfoo = 1\n", "unknown key slo.tier.1.foo"),
     ("[slo.region]\nfoo = 1\n", "unknown key slo.region (use slo.tier or slo.endpoint)"),
-    ("colour = 1\n", "unknown key colour (a config has only kpi and slo tables)"),
+    ("colour = 1\n", "unknown key colour (a config has only kpi, slo and access tables)"),
 ])
 def test_refusals(tmp_path: Path, text: str, message: str) -> None:
     assert refused(tmp_path, text) == message
