@@ -21,7 +21,7 @@ _ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 if _ROOT not in sys.path:  # `streamlit run dashboard/app.py` puts only dashboard/ on the path
     sys.path.insert(0, _ROOT)
 
-from dashboard import components, data, filters, process, warmup  # noqa: E402
+from dashboard import components, data, filters, process, signin, warmup  # noqa: E402
 from metrics.catalog import CatalogError  # noqa: E402
 from metrics.config import ConfigError  # noqa: E402
 from metrics.periods import PeriodError  # noqa: E402
@@ -89,7 +89,10 @@ def _main() -> None:
     data.cap_read_memory()  # before the first read connection of this process
     process.quiet_server_logs()
     process.quick_switches()
-    page = st.navigation(_pages())
+    who = signin.gate()  # before any data is read: None = sign in first, or not shared
+    page = st.navigation(_pages(), position="sidebar" if who else "hidden")
+    if who is None:
+        return
     warmup.maybe_start()  # a new snapshot: fill the caches of the default views in the back
     try:
         status = data.store_status()

@@ -84,8 +84,12 @@ class Person:
         return self.role == "admin"
 
     def owns(self, email: str) -> bool:
-        """True when a note written by ``email`` is this person's own."""
-        return self.may_write and _fold(self.email) == _fold(email)
+        """True when a note written by ``email`` is this person's own (a signed-in person
+        without an email owns no note; the local user owns the notes written without
+        sign-in, whose email is '')."""
+        if not self.may_write or (self.signed_in and not self.email):
+            return False
+        return _fold(self.email) == _fold(email)
 
 
 def local_user() -> Person:
