@@ -23,6 +23,7 @@ from typing import Any
 import streamlit as st
 
 from dashboard import data, signin
+from dashboard.plaintext import plain
 from metrics.store import notes as store
 from metrics.store.notes import MAX_TEXT, NoteError, StaleNote
 
@@ -52,9 +53,9 @@ def _note(note: dict[str, Any], names: dict[str, str]) -> None:
     with st.container(border=True):
         st.text(f"{names.get(note['kpi'], note['kpi'])} — {note['text']}")
         versions = f" · {note['versions']} versions" if note["versions"] > 1 else ""
-        st.caption(signin.plain(f"{note['author']}, {_when(note['written_at'])}{versions}"))
+        st.caption(plain(f"{note['author']}, {_when(note['written_at'])}{versions}"))
         if note["hidden_at"]:
-            st.caption(signin.plain(f"Hidden by {note['hidden_by']} at "
+            st.caption(plain(f"Hidden by {note['hidden_by']} at "
                                     f"{_when(note['hidden_at'])}; only admins see it."))
         with st.expander("History" + (" and edit" if who.owns(note["created_by_email"])
                                       else "")):
@@ -145,7 +146,7 @@ def _message() -> None:
     if kind == "success":
         st.success(text)
     elif kind:
-        st.warning(signin.plain(text))
+        st.warning(plain(text))
 
 
 def _sentence(exc: Exception) -> str:

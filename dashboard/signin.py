@@ -21,17 +21,15 @@ from __future__ import annotations
 import json
 import logging
 import os
-import re
 
 import streamlit as st
 
 from dashboard import process
-from metrics.access import Access, Person, local_user, person_from_claims
+from metrics.access import EXPOSED_ENV, Access, Person, local_user, person_from_claims
 from metrics.config import ENV_VAR, ConfigError, load_config
 
 log = logging.getLogger("mlkpi.dashboard")
 
-EXPOSED_ENV = "MLKPI_NO_SIGN_IN_EXPOSED"  # set by `mlkpi serve --no-sign-in --address …`
 RETURN_KEY = "mlkpi-return-to"
 _PERSON = "_person"
 _RESTORED = "_signin_restored"
@@ -82,13 +80,6 @@ def gate() -> Person | None:
 def current() -> Person:
     """The person ``gate()`` admitted in this run (the local user in tests without it)."""
     return st.session_state.get(_PERSON) or local_user()
-
-
-def plain(text: object) -> str:
-    """Text for a Markdown element, shown as written: every ASCII punctuation mark is
-    escaped, so ``![x](http://h/p.png)`` stays those characters and loads nothing
-    (no image, link, HTML, colour or emoji syntax survives)."""
-    return re.sub(r"([!-/:-@\[-`{-~])", r"\\\1", " ".join(str(text).split()))
 
 
 def _signed_in(settings: Access) -> Person | None:

@@ -33,6 +33,9 @@ from metrics.config import ConfigError
 
 ROLES = ("viewer", "editor", "admin")  # each role may do what the ones before it may
 LOCAL_USER = "local user"
+# set by `mlkpi serve --no-sign-in` on an address beyond loopback; the pages then say that
+# anyone who can reach the server can open them
+EXPOSED_ENV = "MLKPI_NO_SIGN_IN_EXPOSED"
 _REQUIRED = ("provider", "client_id", "client_secret_env")
 _LISTS = ("viewers", "editors", "admins", "embed_from")
 _OPTIONAL = ("url", "groups_claim")
