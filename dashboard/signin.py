@@ -47,11 +47,11 @@ if (target && /^\\/(?![\\/\\\\])/.test(target)
 
 
 def access() -> Access | None:
-    """The config's ``[access]`` table (read once per server process), or None."""
-    def read() -> Access | None:
-        path = os.environ.get(ENV_VAR)
-        return load_config(path).access if path else None
-    return process.once("access", read)
+    """The config's ``[access]`` table (read once per server process and config), or None."""
+    path = os.environ.get(ENV_VAR)
+    if not path:
+        return None
+    return process.once(f"access {path}", lambda: load_config(path).access)
 
 
 def gate() -> Person | None:
