@@ -132,7 +132,7 @@ def _team(team: str | None) -> str | None:
 def _status(db: str, snap: float) -> dict[str, Any]:
     path = Path(db)
     try:
-        freshness = kpi_engine.data_freshness(path, datetime.now(UTC))
+        freshness = health.data_freshness(path, datetime.now(UTC))
     except StoreError as exc:
         return {"state": "missing", "db": db, "message": str(exc), "kinds": {}}
     rows = sum(int(k.get("rows") or 0) for k in freshness.values())

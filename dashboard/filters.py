@@ -16,10 +16,11 @@ from datetime import datetime
 
 import streamlit as st
 
+from metrics import events
 from metrics.periods import Period, latest_complete_period, parse_period, period_containing
 
 ALL = "all"
-TIERS = (ALL, "1", "2", "3")
+TIERS = (ALL, *map(str, events.TIERS))
 _SHOWABLE = re.compile(r"[\w.\- ]{1,40}")  # echo a bad value only when it is harmless text
 
 
@@ -89,7 +90,7 @@ def draw(period_choices: list[str], default_period: str, team_choices: list[str]
     teams = [ALL, *team_choices]
     _notice("period", period_choices, "a period with data (e.g. 2026Q3, 2026-08, 2026-W32)")
     _notice("team", teams, "a known team")
-    _notice("tier", list(TIERS), "a tier (1, 2 or 3)")
+    _notice("tier", list(TIERS), f"a tier ({events.TIERS_TEXT})")
     with st.sidebar:
         st.caption("Scope — shared by every page and kept in the link")
         period = st.selectbox("Period", period_choices,

@@ -15,7 +15,6 @@
 
 from __future__ import annotations
 
-import os
 import sys
 from pathlib import Path
 
@@ -27,12 +26,13 @@ if str(_HERE.parent) not in sys.path:  # `streamlit run dashboard/server.py`
     sys.path.insert(0, str(_HERE.parent))
 
 from dashboard.web import FrameHeaders, auth_secrets, frame_headers  # noqa: E402
+from metrics import settings  # noqa: E402
 from metrics.access import Access  # noqa: E402
-from metrics.config import ENV_VAR, load_config  # noqa: E402
+from metrics.config import load_config  # noqa: E402
 
 
 def _access() -> Access | None:
-    path = os.environ.get(ENV_VAR)
+    path = settings.config()
     return load_config(path).access if path else None
 
 

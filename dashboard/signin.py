@@ -20,13 +20,13 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 
 import streamlit as st
 
 from dashboard import process
-from metrics.access import EXPOSED_ENV, Access, Person, local_user, person_from_claims
-from metrics.config import ENV_VAR, ConfigError, load_config
+from metrics import settings
+from metrics.access import Access, Person, local_user, person_from_claims
+from metrics.config import ConfigError, load_config
 
 log = logging.getLogger("mlkpi.dashboard")
 
@@ -48,7 +48,7 @@ if (target && /^\\/(?![\\/\\\\])/.test(target)
 
 def access() -> Access | None:
     """The config's ``[access]`` table (read once per server process and config), or None."""
-    path = os.environ.get(ENV_VAR)
+    path = settings.config()
     if not path:
         return None
     return process.once(f"access {path}", lambda: load_config(path).access)
@@ -126,7 +126,7 @@ def _identity(who: Person) -> None:
 
 
 def _marker() -> None:
-    reach = ("anyone who can reach this server" if os.environ.get(EXPOSED_ENV)
+    reach = ("anyone who can reach this server" if settings.no_sign_in_exposed()
              else "anyone on this machine")
     st.caption(f":material/lock_open: not signed in: {reach} can open it")
 

@@ -19,12 +19,12 @@ next run warms that one).
 from __future__ import annotations
 
 import logging
-import os
 import threading
 import time
 from datetime import UTC, datetime
 
 from dashboard import data, filters, process
+from metrics import settings
 from metrics.periods import parse_period, quarter_of
 
 log = logging.getLogger("mlkpi.dashboard.warmup")
@@ -53,7 +53,7 @@ logging.getLogger("streamlit.runtime.scriptrunner_utils.script_run_context").add
 
 def enabled() -> bool:
     """Off with MLKPI_WARMUP=0 (tests that measure cold pages)."""
-    return os.environ.get("MLKPI_WARMUP", "1") != "0"
+    return settings.warmup()
 
 
 def maybe_start() -> threading.Thread | None:

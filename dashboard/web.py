@@ -15,6 +15,7 @@ from typing import Any
 
 from starlette.datastructures import MutableHeaders
 
+from metrics import settings
 from metrics.access import Access
 
 
@@ -62,7 +63,7 @@ def auth_secrets(access: Access | None, environ: dict[str, str] | None = None
     return {"auth": {
         "redirect_uri": f"{url}/oauth2callback",
         # signs Streamlit's identity cookie; new at each start (everyone signs in again)
-        "cookie_secret": env.get("MLKPI_COOKIE_SECRET") or _random.token_urlsafe(32),
+        "cookie_secret": settings.cookie_secret(env) or _random.token_urlsafe(32),
         "client_id": access.client_id,
         "client_secret": access.client_secret(env),
         "server_metadata_url": access.provider,

@@ -6,7 +6,7 @@ proved (``st.user``: email, name, groups…) and gets back what that person may 
     [access]
     provider = "https://login.example.com/.well-known/openid-configuration"
     client_id = "mlkpi"
-    client_secret_env = "MLKPI_OIDC_SECRET"
+    client_secret_env = "OIDC_SECRET"          # the variable holding the client secret
     viewers = ["@example.com"]
     editors = ["dana@example.com", "group:ml-leads"]
     admins = ["ops@example.com"]

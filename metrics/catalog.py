@@ -15,16 +15,14 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from metrics.errors import MlkpiError
+from metrics.events import KINDS
+
 DEFAULT_PATH = Path(__file__).with_name("catalog.toml")
 
-# The 15 kinds of events.md, and those with a `tier` column.
-KNOWN_KINDS = frozenset({
-    "team", "deployment", "incident", "defect", "inference_sli", "cost", "training_run",
-    "pipeline_run", "model_inventory", "team_adoption", "model_performance",
-    "survey_response", "roadmap_item", "hiring_req", "headcount",
-})
-TIER_KINDS = frozenset({"deployment", "incident", "inference_sli", "pipeline_run",
-                        "model_inventory"})
+# The kinds of the event contract, and those with a `tier` column (the tier filter's reach).
+KNOWN_KINDS = frozenset(KINDS)
+TIER_KINDS = frozenset(name for name, kind in KINDS.items() if kind.has_column("tier"))
 
 # Families in the blueprint's order, with their display names.
 FAMILY_NAMES = {
@@ -46,12 +44,12 @@ _TEXT_KEYS = ("id", "name", "what", "why", "blueprint_target", "frequency", "anc
               "formula")
 _REQUIRED = (*_TEXT_KEYS, "cadence", "family", "unit", "direction", "sources",
              "tier_filter", "target")
-_OPTIONAL = ("target_note", "params")
+_OPTIONAL = ("target_note", "params", "pace")
 _TARGET_REQUIRED = ("kind", "op", "value")
 _TARGET_OPTIONAL = ("stretch", "baseline")
 
 
-class CatalogError(ValueError):
+class CatalogError(MlkpiError, ValueError):
     """The catalog is broken; `problems` lists every problem found."""
 
     def __init__(self, problems: list[str]) -> None:
@@ -91,6 +89,7 @@ class KPI:
     target: Target
     target_note: str | None = None
     params: Mapping[str, float] = field(default_factory=dict, hash=False)
+    pace: bool = False  # a count scaled to a whole period: a running period shows its pace
 
     @property
     def family_name(self) -> str:
@@ -175,6 +174,8 @@ def _check_block(block: dict[str, Any]) -> list[str]:
     problems += _check_sources(block)
     if "params" in block and not _is_number_table(block["params"]):
         problems.append("params must be a table of numbers")
+    if "pace" in block and not isinstance(block["pace"], bool):
+        problems.append("pace must be true or false")
     if "target" in block:
         problems += _check_target(block["target"], block.get("direction"))
     return problems
@@ -258,4 +259,5 @@ def _build(block: dict[str, Any]) -> KPI:
                     stretch=raw.get("stretch"), baseline=raw.get("baseline"))
     fields = {key: block[key] for key in _REQUIRED if key not in ("sources", "target")}
     return KPI(**fields, sources=tuple(block["sources"]), target=target,
-               target_note=block.get("target_note"), params=dict(block.get("params", {})))
+               target_note=block.get("target_note"), params=dict(block.get("params", {})),
+               pace=block.get("pace", False))

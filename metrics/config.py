@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import itertools
 import math
-import os
 import re
 import tomllib
 from collections.abc import Mapping
@@ -22,7 +21,10 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from metrics import settings
 from metrics.catalog import KPI, OPS, OPS_FOR, Catalog, load_catalog, stretch_beyond
+from metrics.errors import MlkpiError
+from metrics.events import TIERS, TIERS_TEXT
 from metrics.periods import Period, PeriodError, baseline_periods, parse_period
 
 ENV_VAR = "MLKPI_CONFIG"
@@ -32,7 +34,7 @@ _SLO_KEYS = ("availability", "latency_p95_ms", "window_days")
 _BARE_KEY = re.compile(r"[A-Za-z0-9_-]+")
 
 
-class ConfigError(ValueError):
+class ConfigError(MlkpiError, ValueError):
     """The organisation's config cannot be used; the message is one sentence."""
 
 
@@ -124,8 +126,7 @@ SLO_DEFAULTS = {1: (99.9, 300.0, 30), 2: (99.5, 500.0, 30), 3: (99.0, 1000.0, 30
 def config_path_from_env(cli_value: str | Path | None,
                          environ: Mapping[str, str] | None = None) -> Path | None:
     """The --config value, else $MLKPI_CONFIG, else None (no config)."""
-    env = os.environ if environ is None else environ
-    value = cli_value or env.get(ENV_VAR) or None
+    value = cli_value or settings.config(environ)
     return Path(value) if value else None
 
 
@@ -290,8 +291,8 @@ def _check_level(name: str, kpi: KPI, level: tuple[str, float, float | None]) ->
 
 
 def _tier_number(key: str) -> int:
-    if key not in ("1", "2", "3"):
-        raise ConfigError(f"slo.tier.{_quote(key)} is not a tier; use slo.tier.1, 2 or 3")
+    if key not in {str(t) for t in TIERS}:
+        raise ConfigError(f"slo.tier.{_quote(key)} is not a tier; use slo.tier.{TIERS_TEXT}")
     return int(key)
 
 
@@ -337,7 +338,7 @@ def slo_objective(endpoint: str | None, tier: int, config: OrgConfig) -> Objecti
     """The endpoint's objectives: slo.md's tier defaults, then slo.tier.N, then
     slo.endpoint."name". Tier 1 with no config: Objective(99.9, 300.0, 30, 'default')."""
     if tier not in SLO_DEFAULTS:
-        raise ValueError(f"tier {tier!r} is not a tier; use 1, 2 or 3.")
+        raise ValueError(f"tier {tier!r} is not a tier; use {TIERS_TEXT}.")
     availability, latency, days = SLO_DEFAULTS[tier]
     source = "default"
     for override in (config.slo_tiers.get(tier), config.slo_endpoints.get(endpoint)):
@@ -354,9 +355,3 @@ def slo_objective(endpoint: str | None, tier: int, config: OrgConfig) -> Objecti
 def _pick(value: Any, fallback: Any) -> Any:
     return fallback if value is None else value
 
-
-def page_alert_unreachable(objective_percent: float) -> bool:
-    """True when a 14.4× burn can never happen: an error ratio of 1 burns at
-    1/(1 − objective), so 93 % (burn at most 14.29) is unreachable, 99.9 % is not."""
-    budget = 1 - objective_percent / 100
-    return budget <= 0 or 1 / budget <= 14.4

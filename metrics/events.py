@@ -20,7 +20,8 @@ SQL_TYPES = {
 }
 
 SEVERITIES = ("SEV1", "SEV2", "SEV3", "SEV4")
-TIERS = (1, 2, 3)
+TIERS = (1, 2, 3)  # 1 = most critical
+TIERS_TEXT = ", ".join(map(str, TIERS[:-1])) + f" or {TIERS[-1]}"  # "1, 2 or 3"
 
 
 @dataclass(frozen=True)
@@ -89,7 +90,7 @@ def _s(name: str, required: bool = True, choices: tuple = (), doc: str = "") -> 
 
 
 def _tier() -> Column:
-    return Column("tier", "int", choices=TIERS, doc="1, 2 or 3 (1 = most critical)")
+    return Column("tier", "int", choices=TIERS, doc=f"{TIERS_TEXT} (1 = most critical)")
 
 
 def _not_before(later: str, earlier: str) -> Rule:
@@ -319,3 +320,23 @@ def describe(kind: Kind) -> str:
         doc = f"  {c.doc}" if c.doc else ""
         lines.append(f"    {c.name:<26}{c.type}{opt}{doc}")
     return "\n".join(lines)
+
+
+def markdown() -> str:
+    """The contract as Markdown for ``docs/events.md``: a section per kind with its key, rules
+    and a table of columns (type, required, meaning)."""
+    parts = []
+    for kind in KINDS.values():
+        parts.append(f"### `{kind.name}`\n\n{kind.doc[0].upper() + kind.doc[1:]}. "
+                     f"Key: {', '.join(f'`{k}`' for k in kind.key)}."
+                     + (f" Dated by `{kind.anchor}`." if kind.anchor else "") + "\n")
+        parts.append("| column | type | required | meaning |\n|---|---|---|---|")
+        for c in kind.columns:
+            meaning = c.doc or (f"one of {', '.join(map(str, c.choices))}" if c.choices else "")
+            parts.append(f"| `{c.name}` | {c.type} | {'yes' if c.required else 'no'} "
+                         f"| {meaning} |")
+        rules = [r.reason for r in (*kind.rules, *choice_rules(kind))]
+        if rules:
+            parts.append("\nA row is quarantined when: " + "; ".join(rules) + ".")
+        parts.append("")
+    return "\n".join(parts)

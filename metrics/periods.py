@@ -16,16 +16,20 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
+from metrics.errors import MlkpiError
+
 GRAINS = ("quarter", "month", "week", "day")
 
-_HOW_TO = "use a quarter like 2026Q3, a month like 2026-08 or an ISO week like 2026-W32"
+_HOW_TO = ("use a quarter like 2026Q3, a month like 2026-08, an ISO week like 2026-W32 or "
+           "latest (the latest complete quarter)")
+LATEST = "latest"  # the latest complete quarter
 _QUARTER = re.compile(r"(\d{4})[Qq]([1-4])")
 _MONTH = re.compile(r"(\d{4})-(\d{2})")
 _WEEK = re.compile(r"(\d{4})-[Ww](\d{2})")
 _DAY = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
 
 
-class PeriodError(ValueError):
+class PeriodError(MlkpiError, ValueError):
     """A period text, grain or timestamp that cannot be used, with how to fix it."""
 
 
@@ -113,6 +117,21 @@ class Period:
         step = 7 if self.grain == "week" else 1
         return Period(self.grain, self.start + timedelta(days=step * n))
 
+    def elapsed(self, now: datetime) -> float:
+        """The share of the period behind `now`, from 0 to 1: 2026Q3 at 2026-08-16T00:00Z
+        (46 of 92 days) is 0.5; any instant at or after the end is 1.0.
+
+        >>> parse_period("2026Q3").elapsed(datetime(2026, 8, 16, tzinfo=UTC))
+        0.5
+        """
+        _check_aware(now)
+        share = (now - self.start).total_seconds() / (self.end - self.start).total_seconds()
+        return min(1.0, max(0.0, share))
+
+    def running(self, now: datetime) -> bool:
+        """True when the period has not ended at `now` (a period in the future included)."""
+        return self.elapsed(now) < 1.0
+
     def contains(self, ts: datetime) -> bool:
         """True when start <= ts < end; `ts` must be timezone-aware."""
         _check_aware(ts)
@@ -120,6 +139,18 @@ class Period:
 
     def __str__(self) -> str:
         return self.label
+
+
+def iso_z(when: datetime) -> str:
+    """The instant in UTC as ISO 8601 with Z, microseconds only when there are some.
+
+    >>> from datetime import timezone
+    >>> iso_z(datetime(2026, 10, 1, 1, 30, tzinfo=timezone(timedelta(hours=2))))
+    '2026-09-30T23:30:00Z'
+    """
+    _check_aware(when)
+    spec = "microseconds" if when.microsecond else "seconds"
+    return when.astimezone(UTC).replace(tzinfo=None).isoformat(timespec=spec) + "Z"
 
 
 def _check_aware(ts: datetime) -> None:
@@ -131,13 +162,19 @@ def _bad(text: str, why: str = "") -> PeriodError:
     return PeriodError(f"'{text}' is not a period{why}; {_HOW_TO}.")
 
 
-def parse_period(text: str) -> Period:
-    """Parse a period label: '2026Q3' (or '2026q3'), '2026-08', '2026-W32', '2026-08-14'.
+def parse_period(text: str, now: datetime | None = None) -> Period:
+    """Parse a period label: '2026Q3' (or '2026q3'), '2026-08', '2026-W32' (or '2026-w32'),
+    '2026-08-14', or 'latest': the latest complete quarter at `now` (default: the clock).
+
+    >>> parse_period("latest", now=datetime(2026, 11, 25, tzinfo=UTC)).label
+    '2026Q3'
 
     >>> parse_period("2026-W53").start_iso    # 2026 has an ISO week 53; 2027 has none
     '2026-12-28T00:00:00Z'
     """
     raw = text.strip() if isinstance(text, str) else str(text)
+    if raw.lower() == LATEST:
+        return latest_complete_period(now or datetime.now(UTC), "quarter")
     if m := _QUARTER.fullmatch(raw):
         return Period("quarter", _utc(int(m[1]), 3 * int(m[2]) - 2, 1))
     if m := _MONTH.fullmatch(raw):

@@ -9,7 +9,6 @@ from metrics.config import (
     OrgConfig,
     config_path_from_env,
     load_config,
-    page_alert_unreachable,
     resolve_target,
     slo_objective,
 )
@@ -246,11 +245,3 @@ availability = 99.99
     # An endpoint override on a tier with no tier table falls back to slo.md's defaults.
     assert slo_objective("ranker-v2", 3, org) == Objective(99.99, 1000, 30, "organisation")
 
-
-def test_page_alert_unreachable() -> None:
-    # 1 / (1 - 0.93) = 14.29 <= 14.4: even 100 % errors cannot burn at 14.4.
-    assert page_alert_unreachable(93.0) is True
-    # 1 / (1 - 0.94) = 16.67 > 14.4.
-    assert page_alert_unreachable(94.0) is False
-    assert page_alert_unreachable(99.9) is False
-    assert page_alert_unreachable(50.0) is True

@@ -5,6 +5,8 @@ from __future__ import annotations
 import csv
 import io
 
+import pytest
+
 from metrics.cli.output import kpis_csv, kpis_table, number, slo_csv, slo_table
 
 
@@ -77,15 +79,25 @@ def test_status_of_a_store_that_does_not_exist_reports_every_kind_empty(tmp_path
     assert list(tmp_path.iterdir()) == []  # reading never creates a store
 
 
-def test_a_team_no_event_mentions_gives_no_data_and_a_warning(make_store):
-    import json
+@pytest.mark.parametrize(("command", "option", "said"), [
+    ("kpis", ["--team", "nobody"], "no stored event mentions team 'nobody'; "
+                                   "known teams: ads, search."),
+    ("slo", ["--team", "nobody"], "no stored event mentions team 'nobody'; "
+                                  "known teams: ads, search."),
+    ("kpis", ["--tier", "3"], "no stored event has tier 3; tiers in the store: 1."),
+])
+def test_a_scope_no_event_mentions_is_refused_in_one_sentence(make_store, command, option,
+                                                                said):
     import subprocess
     import sys
 
-    db = make_store({"team": [{"team": "search"}, {"team": "ads"}]})
-    run = subprocess.run([sys.executable, "-m", "metrics.cli", "--db", str(db), "kpis",
-                          "--period", "2026Q3", "--team", "nobody", "--format", "json"],
-                         capture_output=True, text=True)
-    assert run.returncode == 0
-    assert {k["status"] for k in json.loads(run.stdout)["kpis"]} == {"no_data"}
-    assert "no event mentions team 'nobody'; known teams: ads, search." in run.stderr
+    db = make_store({"team": [{"team": "search"}, {"team": "ads"}], "deployment": [
+        {"deployment_id": "d1", "team": "search", "model": "m", "tier": 1,
+         "spec_approved_at": "2026-07-01T00:00:00Z", "deployed_at": "2026-07-02T00:00:00Z",
+         "automated": True}]})
+    period = ["--period", "2026Q3"] if command == "kpis" else []
+    run = subprocess.run([sys.executable, "-m", "metrics.cli", "--db", str(db), command,
+                          *period, *option, "--format", "json"], capture_output=True, text=True)
+    assert run.returncode == 2
+    assert run.stdout == ""
+    assert run.stderr == f"mlkpi: {said}\n"

@@ -1,4 +1,5 @@
-"""Every "silent trap" of ``shared/notes/reliability.md`` is impossible in mlkpi.
+"""Every silent trap of the libraries we build on (documented in docs/reliability.md) is
+impossible in mlkpi.
 
 Each test first shows the trap is real in the raw tool where that is cheap (so the
 test keeps meaning something), then shows our ingest or store does not fall into it.

@@ -14,8 +14,9 @@ import pytest
 from metrics.catalog import load_catalog
 from metrics.events import KINDS
 from metrics.kpi.formulas import FORMULAS
-from metrics.kpi.report import SERIES_COLUMNS, data_freshness, kpi_report, kpi_series
+from metrics.kpi.report import SERIES_COLUMNS, kpi_report, kpi_series
 from metrics.periods import parse_period, periods_ending
+from metrics.store.health import data_freshness
 
 TEST_MODULES = sorted(p.stem for p in Path(__file__).parent.glob("test_kpi_*.py")
                       if p.stem != "test_kpi_invariants")

@@ -119,14 +119,44 @@ def test_parse_errors(text: str) -> None:
         parse_period(text)
     message = str(info.value)
     assert f"'{text}' is not a period" in message
-    assert message.endswith("a month like 2026-08 or an ISO week like 2026-W32.")
+    assert message.endswith("an ISO week like 2026-W32 or latest (the latest complete quarter).")
 
 
 def test_parse_error_message_exact() -> None:
     with pytest.raises(PeriodError) as info:
         parse_period("2026Q9")
     assert str(info.value) == ("'2026Q9' is not a period; use a quarter like 2026Q3, "
-                               "a month like 2026-08 or an ISO week like 2026-W32.")
+                               "a month like 2026-08, an ISO week like 2026-W32 or latest "
+                               "(the latest complete quarter).")
+
+
+@pytest.mark.parametrize(("text", "now", "label"), [
+    ("latest", utc(2026, 11, 25), "2026Q3"),
+    ("LATEST", utc(2026, 11, 25), "2026Q3"),
+    # 2026-10-01T01:00+02:00 is 2026-09-30T23:00Z: 2026Q3 is still running, so Q2
+    ("latest", datetime(2026, 10, 1, 1, 0, tzinfo=timezone(timedelta(hours=2))), "2026Q2"),
+    ("latest", utc(2026, 10, 1), "2026Q3"),  # the first instant of Q4
+    ("latest", utc(2027, 1, 1), "2026Q4"),
+    ("2026q3", None, "2026Q3"),
+    ("2026-w32", None, "2026-W32"),
+])
+def test_latest_and_lower_case_letters(text, now, label) -> None:
+    assert parse_period(text, now=now).label == label
+
+
+@pytest.mark.parametrize(("now", "elapsed"), [
+    (utc(2026, 7, 1), 0.0),
+    (utc(2026, 8, 16), 0.5),                        # 46 of 92 days
+    (datetime(2026, 8, 16, 2, 0, tzinfo=timezone(timedelta(hours=2))), 0.5),  # same instant
+    (datetime(2026, 9, 30, 23, 59, 59, 999000, tzinfo=UTC), 1 - 0.001 / (92 * 86400)),
+    (utc(2026, 10, 1), 1.0),
+    (utc(2027, 3, 1), 1.0),
+    (utc(2026, 6, 1), 0.0),                         # a period in the future
+])
+def test_elapsed_share_of_a_quarter(now, elapsed) -> None:
+    q3 = parse_period("2026Q3")
+    assert q3.elapsed(now) == pytest.approx(elapsed, abs=1e-12)
+    assert q3.running(now) is (elapsed < 1.0)
 
 
 def test_period_start_must_be_aligned() -> None:

@@ -9,6 +9,7 @@ import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 
+from metrics.events import KINDS
 from metrics.sample import generate
 
 AS_OF = date(2026, 11, 22)
@@ -269,7 +270,7 @@ def test_cost_per_1k_falls_but_rises_for_growth(sample: Path) -> None:
 def test_progress_names_every_kind(tmp_path: Path) -> None:
     said: list[str] = []
     paths = generate(tmp_path, seed=1, as_of=AS_OF, progress=said.append)
-    assert len(paths) == 15
+    assert len(paths) == len(KINDS)
     for path in paths:
         assert any(path.name in msg for msg in said)
 

@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 from sli_rows import every, sli
 
-from metrics.config import load_config, page_alert_unreachable
+from metrics.config import load_config
+from metrics.slo.alerts import page_alert_unreachable
 from metrics.slo.report import slo_report
 
 T = datetime(2026, 7, 10, 12, 0, tzinfo=UTC)
@@ -245,7 +246,7 @@ def test_page_unreachable_objective_warns(make_store, tmp_path):
     got = by_name(rep)
     assert got["loose"]["page_unreachable"] is True
     assert got["fine"]["page_unreachable"] is False
-    assert page_alert_unreachable(93.05) and not page_alert_unreachable(93.06)
+    assert page_alert_unreachable(93.05, 30) and not page_alert_unreachable(93.06, 30)
     assert len(rep["warnings"]) == 1 and rep["warnings"][0].startswith("loose's objective")
 
 

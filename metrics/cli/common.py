@@ -13,9 +13,11 @@ EXIT_BAD_INPUT = 2
 
 
 def tier(text: str) -> int:
-    """``--tier 2`` → 2; anything but 1, 2 or 3 is refused in one sentence."""
-    if text.strip() not in ("1", "2", "3"):
-        raise argparse.ArgumentTypeError(f"tier must be 1, 2 or 3, not '{text}'")
+    """``--tier 2`` → 2; anything but a tier of the event contract is refused in a sentence."""
+    from metrics.events import TIERS, TIERS_TEXT
+
+    if text.strip() not in {str(t) for t in TIERS}:
+        raise argparse.ArgumentTypeError(f"tier must be {TIERS_TEXT}, not '{text}'")
     return int(text)
 
 
@@ -45,6 +47,17 @@ def print_json(obj: object) -> None:
     sys.stdout.write("\n")
 
 
+def emit(report: dict, fmt: str, table, csv) -> None:
+    """Print a report as JSON (unrounded), CSV, or a table for people (coloured on a
+    terminal): ``table(report, color)`` and ``csv(report)`` render the latter two."""
+    if fmt == "json":
+        print_json(report)
+    elif fmt == "csv":
+        sys.stdout.write(csv(report))
+    else:
+        print(table(report, color=sys.stdout.isatty()))
+
+
 def load_org_config(args: argparse.Namespace):
     """The organisation config named by ``--config`` or ``$MLKPI_CONFIG`` (else defaults)."""
     from metrics.config import config_path_from_env, load_config
@@ -53,19 +66,12 @@ def load_org_config(args: argparse.Namespace):
 
 
 def known_errors() -> tuple[type[Exception], ...]:
-    """The errors said in one sentence with exit 2. IngestError only once the ingest path is
-    loaded (nothing else raises it): `mlkpi kpis` never imports the ingest path and pyarrow."""
+    """The errors said in one sentence with exit 2: mlkpi's own, the store's, the system's."""
     import duckdb
 
-    from metrics.config import ConfigError
-    from metrics.periods import PeriodError
-    from metrics.store.db import StoreError
+    from metrics.errors import MlkpiError
 
-    errors: list[type[Exception]] = [StoreError, ConfigError, PeriodError, duckdb.Error,
-                                     OSError]
-    if "metrics.ingest.run" in sys.modules:
-        errors.append(sys.modules["metrics.ingest.run"].IngestError)
-    return tuple(errors)
+    return (MlkpiError, duckdb.Error, OSError)
 
 
 def file_size(name: str) -> int:

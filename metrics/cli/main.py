@@ -11,6 +11,7 @@ import argparse
 import os
 import sys
 
+from metrics import settings
 from metrics.cli import commands
 from metrics.cli.common import EXIT_BAD_INPUT, known_errors, print_json
 
@@ -59,7 +60,7 @@ def main(argv: list[str] | None = None) -> int:
         print("mlkpi: interrupted; nothing half-written was kept.", file=sys.stderr)
         return 130
     except Exception as exc:  # a bug: still one sentence; MLKPI_DEBUG=1 shows the traceback
-        if os.environ.get("MLKPI_DEBUG"):
+        if settings.debug():
             raise
         print(f"mlkpi: unexpected error ({type(exc).__name__}: {_sentence(exc)}) This is a "
               "bug; run again with MLKPI_DEBUG=1 and report the traceback.", file=sys.stderr)

@@ -7,6 +7,8 @@ import io
 import math
 from typing import TYPE_CHECKING
 
+from metrics.slo.alerts import LOOKBACKS
+
 if TYPE_CHECKING:
     from metrics.ingest.run import IngestResult
 
@@ -121,8 +123,6 @@ def kpis_csv(report: dict) -> str:
 def _raw(v: object) -> str:
     return "" if v is None else repr(v) if isinstance(v, float) else str(v)
 
-
-LOOKBACKS = ("5m", "30m", "1h", "2h", "6h", "1d", "3d")
 
 
 def slo_table(report: dict, color: bool = False) -> str:

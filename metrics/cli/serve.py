@@ -2,7 +2,7 @@
 
 Streamlit reads ``.streamlit/config.toml`` from its working folder, and
 ``server.allowedHosts`` only works from that file (on the command line it also
-blocked the legitimate host, see ``shared/notes``). So each run writes its own
+blocked the legitimate host when we measured it). So each run writes its own
 config into a private folder and starts Streamlit there.
 """
 

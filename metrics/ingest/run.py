@@ -20,6 +20,7 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
+from metrics.errors import MlkpiError
 from metrics.events import KINDS, Kind
 from metrics.ingest import typed
 from metrics.ingest.readers import (
@@ -33,7 +34,7 @@ from metrics.ingest.validate import lit, q
 from metrics.store import db as store
 
 
-class IngestError(Exception):
+class IngestError(MlkpiError):
     """Bad arguments (unknown kind, bad time zone): one sentence, nothing read."""
 
 

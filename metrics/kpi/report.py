@@ -3,7 +3,6 @@
     kpi_report(db, parse_period("2026Q3"), team="search")   # cli.md's JSON object
     kpi_series(db, parse_period("2026Q3"), n=8)              # a trend per KPI, a DataFrame
     kpi_events(db, "time_to_detect", parse_period("2026Q3")) # the incidents behind TTD
-    data_freshness(db, now)                                  # rows, newest, stale per kind
 
 Each call opens one read connection, runs one query for all its KPIs and periods
 (compiled once per shape, see ``metrics.sql.templates``: ``mlkpi kpis`` does not import ibis
@@ -14,7 +13,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterator, Sequence
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -26,21 +25,16 @@ from metrics.events import KINDS
 from metrics.kpi.compute import NO_DATA, Result, compute
 from metrics.kpi.context import Ctx, Scope
 from metrics.kpi.targets import evaluate
-from metrics.periods import Period, grain_for_cadence, parse_period, period_containing
+from metrics.periods import Period, grain_for_cadence, iso_z, period_containing
 from metrics.periods import periods_ending as _periods_ending
-from metrics.sql.templates import Query, fetch
 from metrics.store.db import connect_read
+from metrics.store.health import freshness, kpi_freshness
 
 if TYPE_CHECKING:
     import pandas as pd
 
 SERIES_COLUMNS = ["kpi", "period", "period_start", "period_end", "value", "sample_size",
-                  "status", "target", "stretch", "change"]
-# two periods of the most frequent cadence a kind feeds (kpis.md, "Frequency")
-STALE_AFTER = {"weekly": timedelta(days=14), "monthly": timedelta(days=62),
-               "quarterly": timedelta(days=183)}
-_BOUND_COLUMNS = ("p_start", "p_end", "d_start", "d_end", "p_quarter", "p_days", "p_scale",
-                  "teams_in_scope")
+                  "status", "target", "stretch", "change", "provisional", "pace"]
 
 
 @contextlib.contextmanager
@@ -60,8 +54,16 @@ def _ctx(con: duckdb.DuckDBPyConnection, team: str | None, tier: int | None,
 # -- kpi_report ----------------------------------------------------------------------------
 
 def kpi_report(db: Path, period: Period, team: str | None = None, tier: int | None = None,
-               config: OrgConfig | None = None) -> dict:
-    """Every catalog KPI for one period and scope: the object of ``mlkpi kpis --format json``."""
+               config: OrgConfig | None = None, now: datetime | None = None) -> dict:
+    """Every catalog KPI for one period and scope: the object of ``mlkpi kpis --format json``.
+
+    A period still running at `now` (default: the clock) is reported to date: ``complete``
+    false, ``elapsed`` its share behind us, every status ``provisional``, and a KPI that
+    counts over the whole period (``pace`` in the catalog) reported as its pace, value ÷
+    elapsed.
+    """
+    now = now or datetime.now(UTC)
+    elapsed = period.elapsed(now)
     catalog = load_catalog()
     config = config or OrgConfig()
     targets = {kpi_id: resolve_target(kpi, period, config) for kpi_id, kpi in catalog.items()}
@@ -69,24 +71,35 @@ def kpi_report(db: Path, period: Period, team: str | None = None, tier: int | No
               for kpi_id in catalog}
     with _open(db) as con:
         results = compute(_ctx(con, team, tier, config, catalog), wanted)
-        kinds = _freshness(con, datetime.now(UTC), catalog)
+        kinds = freshness(con, now, catalog)
     kpis = []
     for kpi_id, kpi in catalog.items():
         target = targets[kpi_id]
-        current = results.get((kpi_id, period.label), NO_DATA)
+        current = to_date(results.get((kpi_id, period.label), NO_DATA), kpi, elapsed)
         entry = {"id": kpi_id, "name": kpi.name, "unit": kpi.unit,
                  "value": current.value, "sample_size": current.sample_size}
         entry.update(_judge(current, target, period, results, kpi_id))
         entry.update({
+            "pace": kpi.pace and elapsed < 1.0, "provisional": elapsed < 1.0,
             "family": kpi.family, "direction": kpi.direction, "cadence": kpi.cadence,
             "tier_filter_applied": tier is not None and kpi.tier_filter,
             "team_filter_applied": team is not None and _team_filtered(kpi),
-            "freshness": _kpi_freshness(kpi, kinds),
+            "freshness": kpi_freshness(kpi, kinds),
         })
         kpis.append(entry)
     return {"period": period.label, "period_start": period.start_iso,
-            "period_end": period.end_iso, "scope": {"team": team, "tier": tier},
-            "kpis": kpis}
+            "period_end": period.end_iso, "complete": elapsed >= 1.0,
+            "as_of": iso_z(min(now, period.end)), "elapsed": elapsed,
+            "scope": {"team": team, "tier": tier}, "kpis": kpis}
+
+
+def to_date(result: Result, kpi: KPI, elapsed: float) -> Result:
+    """The figure as it stands: a pace KPI in a running period is scaled by 1 ÷ elapsed
+    (3 releases a team in the first 46 of 92 days of a quarter: a pace of 6); nothing has
+    a pace before the period starts."""
+    if not kpi.pace or elapsed >= 1.0 or result.value is None:
+        return result
+    return Result(result.value / elapsed if elapsed > 0 else None, result.sample_size)
 
 
 def _baseline_period(period: Period, target: ResolvedTarget) -> list[Period]:
@@ -117,13 +130,17 @@ def _team_filtered(kpi: KPI) -> bool:
 
 def kpi_series(db: Path, end: Period, n: int = 8, kpi_ids: list[str] | None = None,
                team: str | None = None, tier: int | None = None,
-               config: OrgConfig | None = None, grain: str | None = None) -> pd.DataFrame:
+               config: OrgConfig | None = None, grain: str | None = None,
+               now: datetime | None = None) -> pd.DataFrame:
     """`n` periods per KPI ending with the period that holds `end`'s start, at the KPI's
-    cadence grain (or `grain` for all): one row per (KPI, period), oldest first.
+    cadence grain (or `grain` for all): one row per (KPI, period), oldest first. A period
+    still running at `now` is marked ``provisional``, with pace KPIs at their pace, as in
+    ``kpi_report``.
 
     end=2026-08, n=3: a monthly KPI gets 2026-06..2026-08, a weekly one 2026-W29..W31,
     a quarterly one 2026Q1..2026Q3.
     """
+    now = now or datetime.now(UTC)
     catalog = load_catalog()
     config = config or OrgConfig()
     ids = _check_ids(kpi_ids, catalog)
@@ -140,13 +157,16 @@ def kpi_series(db: Path, end: Period, n: int = 8, kpi_ids: list[str] | None = No
     rows = []
     for kpi_id, periods in plan.items():
         for period, target in periods:
-            current = results.get((kpi_id, period.label), NO_DATA)
+            elapsed = period.elapsed(now)
+            current = to_date(results.get((kpi_id, period.label), NO_DATA), catalog[kpi_id],
+                              elapsed)
             judged = _judge(current, target, period, results, kpi_id)
             rows.append({"kpi": kpi_id, "period": period.label, "period_start": period.start,
                          "period_end": period.end, "value": current.value,
                          "sample_size": current.sample_size, "status": judged["status"],
                          "target": target.value, "stretch": target.stretch,
-                         "change": judged["change"]})
+                         "change": judged["change"], "provisional": elapsed < 1.0,
+                         "pace": catalog[kpi_id].pace and elapsed < 1.0})
     import pandas as pd
 
     frame = pd.DataFrame(rows, columns=SERIES_COLUMNS)
@@ -174,6 +194,7 @@ def kpi_events(db: Path, kpi_id: str, period: Period, team: str | None = None,
     `detect_minutes`, the production models of the latest snapshot with their flags, or
     the SLI windows aggregated per endpoint (requests, errors, availability)."""
     from metrics.kpi.formulas import FORMULAS
+    from metrics.kpi.formulas.base import HELPER_COLUMNS
 
     catalog = load_catalog()
     _check_ids([kpi_id], catalog)
@@ -182,101 +203,6 @@ def kpi_events(db: Path, kpi_id: str, period: Period, team: str | None = None,
         ctx = _ctx(con, team, tier, config, catalog)
         table = (formula.events(ctx, period) if formula.events
                  else formula.rows(ctx, [period]))
-        table = table.drop(*[c for c in _BOUND_COLUMNS if c in table.columns])
+        table = table.drop(*[c for c in HELPER_COLUMNS if c in table.columns])
         frame = ctx.backend.to_pyarrow(table).to_pandas()
     return frame
-
-
-# -- data freshness ------------------------------------------------------------------------
-
-def data_freshness(db: Path, now: datetime) -> dict[str, dict]:
-    """Per kind of events.md: {"rows", "newest" (ISO, Z), "stale"} as of `now` (kpis.md,
-    "Frequency"): stale when empty, or when the newest event is older than two periods of
-    the most frequent cadence among the KPIs the kind feeds."""
-    with _open(db) as con:
-        return _freshness(con, now, load_catalog())
-
-
-def _freshness(con: duckdb.DuckDBPyConnection, now: datetime,
-               catalog: Catalog) -> dict[str, dict]:
-    query = Query("freshness", (), {}, {}, lambda _: _newest_expression(con))
-    found = {r["kind"]: r for r in fetch(con, query)}
-    limits = _stale_after(catalog)
-    out = {}
-    for kind in KINDS:
-        record = found[kind]
-        newest = _newest(record)
-        if record["rows"] == 0:
-            stale = True
-        elif newest is None or kind not in limits:  # e.g. the team roster: never stale
-            stale = False
-        else:
-            stale = newest < now.astimezone(UTC) - limits[kind]
-        out[kind] = {"rows": int(record["rows"]), "newest": _iso(newest), "stale": stale}
-    return out
-
-
-def _newest_expression(con: duckdb.DuckDBPyConnection):
-    """Per kind, one row: kind, rows, newest timestamp, newest date, newest quarter."""
-    import ibis
-
-    from metrics.sql.backend import backend_for
-
-    backend = backend_for(con)
-    return ibis.union(*(_newest_query(backend, kind) for kind in KINDS))
-
-
-def _newest_query(backend, kind: str):
-    """One row: kind, rows, newest timestamp, newest date, newest quarter label."""
-    import ibis
-    import ibis.expr.datatypes as dt
-
-    table = backend.table(kind)
-    ts = ibis.null().cast("timestamp('UTC')")
-    day = ibis.null().cast("date")
-    quarter = ibis.null().cast("string")
-    anchor = KINDS[kind].anchor
-    if kind == "hiring_req":  # max(opened_at, filled_at)
-        ts = ibis.greatest(table.opened_at.max(), table.filled_at.max().fill_null(
-            table.opened_at.max()))
-    elif kind == "roadmap_item":
-        quarter = table.quarter.max()  # '2026Q3' > '2026Q2' as text
-    elif anchor and table[anchor].type().is_date():
-        day = table[anchor].max()
-    elif anchor:
-        ts = table[anchor].max()
-    return table.aggregate(kind=ibis.literal(kind), rows=table.count(),
-                           newest_ts=ts.cast(dt.Timestamp(timezone="UTC", scale=6)),
-                           newest_date=day, newest_quarter=quarter)
-
-
-def _newest(record: dict) -> datetime | None:
-    if record["newest_ts"] is not None:
-        return record["newest_ts"].astimezone(UTC)
-    if record["newest_date"] is not None:
-        d: date = record["newest_date"]
-        return datetime(d.year, d.month, d.day, tzinfo=UTC)
-    if record["newest_quarter"] is not None:
-        return parse_period(record["newest_quarter"]).start
-    return None
-
-
-def _stale_after(catalog: Catalog) -> dict[str, timedelta]:
-    """kind -> the shortest staleness limit among the KPIs it feeds."""
-    limits: dict[str, timedelta] = {}
-    for kpi in catalog.values():
-        for kind in kpi.sources:
-            limit = STALE_AFTER[kpi.cadence]
-            limits[kind] = min(limits.get(kind, limit), limit)
-    return limits
-
-
-def _iso(ts: datetime | None) -> str | None:
-    return None if ts is None else ts.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def _kpi_freshness(kpi: KPI, kinds: dict[str, dict]) -> dict:
-    """The stalest of the KPI's sources: the oldest newest event, stale if any is stale."""
-    newest = [kinds[k]["newest"] for k in kpi.sources if kinds[k]["newest"] is not None]
-    return {"newest": min(newest) if newest else None,
-            "stale": any(kinds[k]["stale"] for k in kpi.sources)}

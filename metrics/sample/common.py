@@ -16,32 +16,10 @@ from statistics import NormalDist
 
 import numpy as np
 
-# Exact column names of events.md, in its order.
-COLUMNS: dict[str, tuple[str, ...]] = {
-    "team": ("team", "area", "lead"),
-    "deployment": ("deployment_id", "team", "model", "tier", "spec_approved_at", "deployed_at",
-                   "automated", "rollback"),
-    "incident": ("incident_id", "team", "model", "tier", "severity", "cause", "onset_at",
-                 "detected_at", "mitigated_at"),
-    "defect": ("defect_id", "team", "model", "found_at", "stage", "severity"),
-    "inference_sli": ("endpoint", "team", "tier", "window_start", "window_seconds", "requests",
-                      "errors", "latency_p95_ms", "latency_p99_ms"),
-    "cost": ("date", "team", "service", "category", "cost_usd", "inferences"),
-    "training_run": ("run_id", "team", "model", "started_at", "status", "cost_usd"),
-    "pipeline_run": ("run_id", "pipeline", "team", "tier", "scheduled_at", "status",
-                     "freshness_met"),
-    "model_inventory": ("snapshot_date", "model", "team", "tier", "in_production",
-                        "automated_cicd", "full_lineage", "performance_monitoring",
-                        "drift_monitoring", "data_quality_monitoring"),
-    "team_adoption": ("snapshot_date", "team", "uses_standard_deployment",
-                      "uses_standard_monitoring", "uses_model_registry"),
-    "model_performance": ("model", "team", "metric", "measured_at", "value", "baseline",
-                          "higher_is_better"),
-    "survey_response": ("response_id", "survey", "submitted_at", "respondent_group", "score"),
-    "roadmap_item": ("item_id", "quarter", "team", "committed", "delivered"),
-    "hiring_req": ("req_id", "role", "critical", "opened_at", "filled_at"),
-    "headcount": ("snapshot_date", "team", "headcount", "departures", "regretted_departures"),
-}
+from metrics.events import KINDS
+
+# The columns of each kind, in the event contract's order (the header of each file).
+COLUMNS: dict[str, tuple[str, ...]] = {name: tuple(kind.names) for name, kind in KINDS.items()}
 
 P95_OBJECTIVE_MS = {1: 300.0, 2: 500.0, 3: 1000.0}
 SLI_FINE_DAYS = 35  # the last 35 days of the small sample use 5-minute windows

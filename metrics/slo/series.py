@@ -20,7 +20,8 @@ from ibis.backends.duckdb import Backend
 from ibis.expr.types import Table
 
 from metrics.config import Objective, OrgConfig
-from metrics.slo.report import LOOKBACKS, endpoint_objectives, resolve_at
+from metrics.slo.alerts import LOOKBACKS
+from metrics.slo.queries import endpoint_objectives, resolve_at
 from metrics.sql.backend import open_backend
 
 SERIES_LOOKBACKS = ("1h", "6h", "3d")

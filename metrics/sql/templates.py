@@ -38,6 +38,8 @@ from typing import Any
 
 import duckdb
 
+from metrics import settings
+
 _PACKAGE = Path(__file__).resolve().parents[1]  # metrics/
 _PARAM = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")
 STRICT_ENV = "MLKPI_STRICT_TEMPLATES"
@@ -117,7 +119,7 @@ def _compile(con: duckdb.DuckDBPyConnection, query: Query) -> str | None:
     check = _template(con, query.build(True), query.check_params, query.tables)
     if real == check:
         return real
-    if os.environ.get(STRICT_ENV) == "1":
+    if settings.strict_templates():
         raise TemplateError(f"query '{query.name}' has a value outside its parameters; "
                             "every period bound, label and scope value must be one.")
     return None
@@ -221,10 +223,7 @@ def _ibis_version() -> str:
 
 def cache_dir() -> Path:
     """$MLKPI_CACHE_DIR, else $XDG_CACHE_HOME/mlkpi, else ~/.cache/mlkpi."""
-    if os.environ.get("MLKPI_CACHE_DIR"):
-        return Path(os.environ["MLKPI_CACHE_DIR"])
-    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
-    return Path(base) / "mlkpi"
+    return settings.cache_dir()
 
 
 def _template_path(query: Query) -> Path:

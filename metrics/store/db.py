@@ -1,6 +1,6 @@
 """The DuckDB store: schema, the only writer, and read snapshots.
 
-Concurrency design (measured in ``shared/notes``): DuckDB allows one writing
+Concurrency design (measured on DuckDB itself): DuckDB allows one writing
 process *or* many readers on a file, never both. So:
 
 * ``mlkpi.duckdb`` (the *live* file) is opened only by a writer, and writers are
@@ -29,6 +29,8 @@ from pathlib import Path
 
 import duckdb
 
+from metrics import settings
+from metrics.errors import MlkpiError
 from metrics.events import KINDS, Kind
 
 SCHEMA_VERSION = 1
@@ -42,13 +44,13 @@ READ_CONFIG = {
 }
 
 
-class StoreError(Exception):
+class StoreError(MlkpiError):
     """A store problem, said in one sentence."""
 
 
 def db_path_from_env(cli_value: str | None) -> Path:
     """``--db`` wins, then ``$MLKPI_DB``, then ``mlkpi.duckdb`` in the current folder."""
-    return Path(cli_value or os.environ.get("MLKPI_DB") or DEFAULT_DB)
+    return Path(cli_value or settings.db() or DEFAULT_DB)
 
 
 def snapshot_path(db: Path) -> Path:
@@ -118,8 +120,8 @@ def writer(db: Path, wait_seconds: float = 600.0) -> Iterator[duckdb.DuckDBPyCon
 
 def _writer_memory() -> str:
     """A quarter of RAM, between 1 and 8 GB, unless $MLKPI_INGEST_MEMORY says (e.g. '2GB')."""
-    if os.environ.get("MLKPI_INGEST_MEMORY"):
-        return os.environ["MLKPI_INGEST_MEMORY"]
+    if chosen := settings.ingest_memory():
+        return chosen
     ram = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
     return f"{max(1, min(8, ram // 4 // 2**30))}GB"
 
@@ -231,7 +233,7 @@ READ_SETTINGS = {"TimeZone": "UTC", "python_enable_replacements": "false"}
 
 def _read_settings() -> dict[str, str]:
     """READ_SETTINGS, plus memory_limit from ``$MLKPI_READ_MEMORY`` ('1GB', '512MB')."""
-    limit = os.environ.get("MLKPI_READ_MEMORY", "").strip()
+    limit = settings.read_memory() or ""
     if not limit:
         return READ_SETTINGS
     if not re.fullmatch(r"\d+(\.\d+)?\s*[KMGT]i?B", limit, re.I):

@@ -22,16 +22,15 @@ The default file sits beside the store (``mlkpi.duckdb.notes.sqlite``) unless
 
 from __future__ import annotations
 
-import os
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from metrics import settings
 from metrics.catalog import load_catalog
 from metrics.periods import PeriodError, parse_period
 from metrics.store.notes_db import NoteError, connect, read
 
-ENV_VAR = "MLKPI_NOTES"
 MAX_AUTHOR = 80
 MAX_TEXT = 5000
 MAX_PAGE = 500
@@ -60,9 +59,8 @@ class StaleNote(NoteError):
 
 def notes_path(db: str | Path, environ: dict[str, str] | None = None) -> Path:
     """``$MLKPI_NOTES``, else ``<db>.notes.sqlite`` beside the store."""
-    env = os.environ if environ is None else environ
-    if env.get(ENV_VAR):
-        return Path(env[ENV_VAR])
+    if chosen := settings.notes(environ):
+        return Path(chosen)
     db = Path(db)
     return db.with_name(db.name + ".notes.sqlite")
 

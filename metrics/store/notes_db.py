@@ -21,6 +21,8 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
+from metrics.errors import MlkpiError
+
 BUSY_S = 15.0
 log = logging.getLogger("mlkpi.notes")
 
@@ -51,7 +53,7 @@ _ready: set[str] = set()
 _ready_lock = threading.Lock()
 
 
-class NoteError(ValueError):
+class NoteError(MlkpiError, ValueError):
     """A note that cannot be stored, said in one sentence."""
 
 

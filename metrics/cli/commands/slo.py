@@ -6,8 +6,8 @@ import argparse
 import sys
 from pathlib import Path
 
-from metrics.cli.commands.kpis import warn_unknown_team
-from metrics.cli.common import load_org_config, print_json, tier, timestamp
+from metrics.cli.common import emit, load_org_config, tier, timestamp
+from metrics.events import TIERS_TEXT
 
 ORDER = 30
 
@@ -21,7 +21,7 @@ def add(sub) -> dict:
                    help="evaluate at this ISO-8601 instant with offset (default: the end "
                         "of the newest SLI window)")
     c.add_argument("--team", metavar="T", help="only this team's endpoints")
-    c.add_argument("--tier", metavar="N", type=tier, help="only tier N (1, 2 or 3)")
+    c.add_argument("--tier", metavar="N", type=tier, help=f"only tier N ({TIERS_TEXT})")
     c.add_argument("--endpoint", metavar="E", help="only this endpoint")
     c.add_argument("--format", choices=("table", "json", "csv"), default="table",
                    help="table for people (default), json or csv")
@@ -31,16 +31,13 @@ def add(sub) -> dict:
 def run(args: argparse.Namespace, db: Path) -> int:
     from metrics.cli import output
     from metrics.slo.report import slo_report
+    from metrics.store.health import check_scope
 
+    config = load_org_config(args)
+    check_scope(db, args.team, args.tier)
     report = slo_report(db, at=args.at, team=args.team, tier=args.tier,
-                        endpoint=args.endpoint, config=load_org_config(args))
-    warn_unknown_team(db, args.team)
-    if args.format == "json":
-        print_json(report)
-    elif args.format == "csv":
-        sys.stdout.write(output.slo_csv(report))
-    else:
-        print(output.slo_table(report, color=sys.stdout.isatty()))
+                        endpoint=args.endpoint, config=config)
+    emit(report, args.format, output.slo_table, output.slo_csv)
     for warning in report.get("warnings", []):
         print(f"mlkpi: warning: {warning}", file=sys.stderr)
     return 0

@@ -23,7 +23,7 @@ def add(sub) -> dict:
 
 def run(args: argparse.Namespace, db: Path) -> int:
     from metrics.cli import output
-    from metrics.store.status import status_report
+    from metrics.store.health import status_report
 
     report = status_report(db, datetime.now(UTC))
     if report.get("exists") is False:

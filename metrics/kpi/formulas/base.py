@@ -23,9 +23,6 @@ from metrics.events import KINDS
 from metrics.kpi.context import Ctx
 from metrics.periods import Period, PeriodError, quarter_of, scale_to_quarter
 
-SECONDS = {"minutes": 60.0, "hours": 3600.0, "days": 86400.0}
-
-
 Rows = Callable[[Ctx, Sequence[Period]], ir.Table]
 Measures = Callable[[ir.Table, Ctx], dict[str, ir.Value]]
 Events = Callable[[Ctx, Period], ir.Table]
@@ -43,7 +40,6 @@ class Formula:
     kpi_id: str
     rows: Rows
     measures: Measures
-    sample: str  # what sample_size counts, in words: "releases", "production models" ...
     events: Events | None = None
 
 
@@ -64,6 +60,10 @@ def _scale(period: Period) -> float | None:
         return float(scale_to_quarter(period.grain))
     except PeriodError:  # a day has no quarter rate
         return None
+
+
+# Columns the formulas add for their own arithmetic, dropped before rows are shown to people.
+HELPER_COLUMNS = ("p_quarter", "p_days", "p_scale", "teams_in_scope")
 
 
 def period_columns(period: Period) -> dict[str, ir.Value]:

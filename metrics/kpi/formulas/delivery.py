@@ -124,15 +124,12 @@ def _escape_rate(rows: ir.Table, ctx: Ctx) -> dict[str, ir.Value]:
 
 
 DELIVERY = [
-    Formula("ml_release_throughput", releases, _throughput, "releases"),
-    Formula("lead_time_for_ml_changes", releases, _lead_time, "releases"),
-    Formula("cicd_coverage", inventory, _covered("automated_cicd"), "production models",
-            inventory_events),
-    Formula("lineage_coverage", inventory, _covered("full_lineage"), "production models",
-            inventory_events),
-    Formula("monitoring_coverage", inventory, _monitored, "production tier-1/2 models",
-            inventory_events),
-    Formula("roadmap_predictability", roadmap, _predictability, "committed items"),
-    Formula("platform_adoption", adoption, _adoption, "teams in the snapshot"),
-    Formula("defect_escape_rate", defects, _escape_rate, "defects"),
+    Formula("ml_release_throughput", releases, _throughput),
+    Formula("lead_time_for_ml_changes", releases, _lead_time),
+    Formula("cicd_coverage", inventory, _covered("automated_cicd"), inventory_events),
+    Formula("lineage_coverage", inventory, _covered("full_lineage"), inventory_events),
+    Formula("monitoring_coverage", inventory, _monitored, inventory_events),
+    Formula("roadmap_predictability", roadmap, _predictability),
+    Formula("platform_adoption", adoption, _adoption),
+    Formula("defect_escape_rate", defects, _escape_rate),
 ]

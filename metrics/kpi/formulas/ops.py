@@ -185,14 +185,13 @@ def _per_run(rows: ir.Table, ctx: Ctx) -> dict[str, ir.Value]:
 
 
 OPS = [
-    Formula("time_to_detect", detected, _ttd, "incidents detected"),
-    Formula("time_to_mitigate", mitigated, _ttm, "incidents mitigated"),
-    Formula("inference_availability", windows, _availability, "SLI windows", sli_events),
-    Formula("inference_latency_slo", windows, _latency, "SLI windows with requests and a p95",
-            sli_events),
-    Formula("pipeline_reliability", pipeline_runs, _reliability, "pipeline runs"),
-    Formula("model_performance_lift", performance, _lift, "(model, metric) pairs"),
-    Formula("performance_drift_rate", performance, _drift, "(model, metric) pairs"),
-    Formula("cost_per_1k_inferences", inference_costs, _per_1k, "inference cost lines"),
-    Formula("cost_per_training_run", training_runs, _per_run, "training runs"),
+    Formula("time_to_detect", detected, _ttd),
+    Formula("time_to_mitigate", mitigated, _ttm),
+    Formula("inference_availability", windows, _availability, sli_events),
+    Formula("inference_latency_slo", windows, _latency, sli_events),
+    Formula("pipeline_reliability", pipeline_runs, _reliability),
+    Formula("model_performance_lift", performance, _lift),
+    Formula("performance_drift_rate", performance, _drift),
+    Formula("cost_per_1k_inferences", inference_costs, _per_1k),
+    Formula("cost_per_training_run", training_runs, _per_run),
 ]

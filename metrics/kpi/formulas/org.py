@@ -71,10 +71,8 @@ def _cycle(rows: ir.Table, ctx: Ctx) -> dict[str, ir.Value]:
 
 
 ORG = [
-    Formula("stakeholder_satisfaction", _survey("stakeholder_satisfaction"), _mean_score,
-            "responses"),
-    Formula("team_engagement", _survey("engagement"), _mean_score, "responses"),
-    Formula("regretted_attrition", headcount_dates, _attrition, "headcount rows",
-            headcount_events),
-    Formula("hiring_cycle_time", critical_hires, _cycle, "critical reqs filled"),
+    Formula("stakeholder_satisfaction", _survey("stakeholder_satisfaction"), _mean_score),
+    Formula("team_engagement", _survey("engagement"), _mean_score),
+    Formula("regretted_attrition", headcount_dates, _attrition, headcount_events),
+    Formula("hiring_cycle_time", critical_hires, _cycle),
 ]
