@@ -19,7 +19,6 @@ goes back to it (a same-site path only: never another host).
 from __future__ import annotations
 
 import json
-import logging
 
 import streamlit as st
 
@@ -27,8 +26,6 @@ from dashboard import process
 from metrics import settings
 from metrics.access import Access, Person, local_user, person_from_claims
 from metrics.config import ConfigError, load_config
-
-log = logging.getLogger("mlkpi.dashboard")
 
 RETURN_KEY = "mlkpi-return-to"
 _PERSON = "_person"
@@ -38,12 +35,12 @@ SAVE_LINK_JS = f"""<script>
 sessionStorage.setItem({json.dumps(RETURN_KEY)}, location.pathname + location.search);
 </script>"""
 # Back to the saved link: a path on this site only ("/x", never "//host" or "http:…").
-RESTORE_LINK_JS = f"""<script>
+RESTORE_LINK_JS = f"""<script>{{
 const target = sessionStorage.getItem({json.dumps(RETURN_KEY)});
 sessionStorage.removeItem({json.dumps(RETURN_KEY)});
 if (target && /^\\/(?![\\/\\\\])/.test(target)
     && target !== location.pathname + location.search) location.replace(target);
-</script>"""
+}}</script>"""
 
 
 def access() -> Access | None:
@@ -57,15 +54,15 @@ def access() -> Access | None:
 def gate() -> Person | None:
     """The person looking, when they may see data; otherwise draw why not and give None."""
     try:
-        settings = access()
+        table = access()
     except ConfigError as exc:  # fail closed: a config that cannot be read shows no data
         st.error(str(exc))
         return None
-    if settings is None:
+    if table is None:
         who = local_user()
         _marker()
     else:
-        who = _signed_in(settings)
+        who = _signed_in(table)
         if who is None:
             return None
         if not who.may_view:
