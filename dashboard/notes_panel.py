@@ -36,7 +36,8 @@ def draw(period: str, scope: Any, names: dict[str, str]) -> list[dict[str, Any]]
     who = signin.current()
     path = data.notes_file()
     notes = store.notes_for(path, period, scope.team, scope.tier, include_hidden=who.may_hide)
-    _message()
+    _message(st.empty())  # a slot of its own: a message never moves the notes (nor closes
+    #                       the open edit form that a refused save keeps the text in)
     for note in notes:
         _note(note, names)
     if not notes:
@@ -141,12 +142,12 @@ def _say(kind: str, text: str) -> None:
     st.session_state[_MESSAGE] = (kind, text)
 
 
-def _message() -> None:
+def _message(slot: Any) -> None:
     kind, text = st.session_state.pop(_MESSAGE, (None, None))
     if kind == "success":
-        st.success(text)
+        slot.success(text)
     elif kind:
-        st.warning(plain(text))
+        slot.warning(plain(text))
 
 
 def _sentence(exc: Exception) -> str:
