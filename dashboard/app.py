@@ -21,7 +21,15 @@ _ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 if _ROOT not in sys.path:  # `streamlit run dashboard/app.py` puts only dashboard/ on the path
     sys.path.insert(0, _ROOT)
 
-from dashboard import components, data, filters, process, signin, warmup  # noqa: E402
+from dashboard import (  # noqa: E402
+    cache,
+    components,
+    data,
+    filters,
+    server_tuning,
+    signin,
+    warmup,
+)
 from metrics.catalog import CatalogError  # noqa: E402
 from metrics.config import ConfigError  # noqa: E402
 from metrics.periods import PeriodError  # noqa: E402
@@ -48,10 +56,10 @@ KNOWN_ERRORS = (StoreError, ConfigError, CatalogError, PeriodError, NoteError)
 
 
 def _pages() -> list:
-    """This run's pages: copies of the ones built on the first run. Building a page
-    resolves its file on disk (~0.2 ms each, every run); a copy keeps each run's
-    navigation state (which page may run) to itself."""
-    built = process.once("pages", lambda: [
+    """This run's pages: copies of the ones built on the first run (building a page
+    resolves its file on disk); a copy keeps each run's navigation state (which page may
+    run) to itself."""
+    built = server_tuning.once("pages", lambda: [
         st.Page(f"app_pages/{name}.py", title=title, url_path=path, icon=icon,
                 default=(i == 0))
         for i, (name, title, path, icon) in enumerate(PAGES)])
@@ -80,15 +88,16 @@ def _run(page) -> None:
 
 
 def main() -> None:
-    with data.one_snapshot():  # one snapshot for the whole run, stamped once
+    with cache.one_snapshot():  # one snapshot for the whole run, stamped once
         _main()
 
 
 def _main() -> None:
     st.set_page_config(page_title="mlkpi", page_icon=":material/insights:", layout="wide")
     data.cap_read_memory()  # before the first read connection of this process
-    process.quiet_server_logs()
-    process.quick_switches()
+    server_tuning.no_collection_after_runs()
+    server_tuning.quiet_server_logs()
+    server_tuning.quick_switches()
     who = signin.gate()  # before any data is read: None = sign in first, or not shared
     page = st.navigation(_pages(), position="sidebar" if who else "hidden")
     if who is None:
@@ -111,8 +120,8 @@ def _main() -> None:
         components.empty_state(status)
     else:
         _run(page)
-    process.freeze_startup()  # later runs' garbage collections skip what is loaded now
+    server_tuning.freeze_startup()  # later runs' garbage collections skip what is loaded now
 
 
-with process.turn():  # sessions opened at the same moment are drawn in turn
+with server_tuning.turn():  # sessions opened at the same moment are drawn in turn
     main()

@@ -9,7 +9,6 @@ colours come from ``theme`` so the charts read in light and dark mode alike.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping, Sequence
 
 import pandas as pd
@@ -17,6 +16,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from dashboard import theme
+from metrics.present import missing, number, quantity, status_text, target_text
 
 _LAYOUT = dict(
     paper_bgcolor="rgba(0,0,0,0)", plot_bgcolor="rgba(0,0,0,0)",
@@ -36,94 +36,6 @@ def _finish(fig: go.Figure, title: str = "", y_title: str = "") -> go.Figure:
     return fig
 
 
-# What a scorecard tile shows after its number: at most a few characters, so that a tile
-# (4 per row, ~200 px at 1400 px) never cuts the value. Longer units are shown under the
-# tile (target line) and in its help; USD is a "$" in front.
-TILE_UNITS = {"%": " %", "% per year": " %", "hours": " h", "minutes": " min", "days": " d",
-              "score (1–5)": " /5", "USD": "", "releases/team/quarter": ""}
-TILE_MAX_UNIT = 4  # a unit outside TILE_UNITS this short or shorter shows as it is
-
-
-def tile_unit(unit: str) -> str:
-    """' h' for 'hours', '' for 'releases/team/quarter' (too long for a tile)."""
-    if unit in TILE_UNITS:
-        return TILE_UNITS[unit]
-    return f" {unit}" if unit and len(unit) <= TILE_MAX_UNIT else ""
-
-
-def fmt_short(value: object, unit: str = "") -> str:
-    """Compact, for tiles: 8.667 'releases/team/quarter' -> '8.67', 41.5 'hours' ->
-    '41.5 h', 0.0412 'USD' -> '$0.0412', 123456.7 'minutes' -> '123.5k min', None -> '–'."""
-    text = fmt(value, "")
-    if text == "–" or not isinstance(value, int | float):
-        return text
-    if abs(value) >= 100_000:
-        big = abs(value) >= 1e6
-        text = f"{value / (1e6 if big else 1e3):,.{2 if big else 1}f}{'M' if big else 'k'}"
-    if unit == "USD":
-        return f"{'-' if value < 0 else ''}${text.lstrip('-')}"
-    return text + tile_unit(unit)
-
-
-def fmt_delta(delta: float | None, unit: str = "") -> str | None:
-    """The change shown under a tile value: +0.5 'hours' -> '+0.5 h', -0.01 'USD' -> '-$0.01'."""
-    if delta is None or (isinstance(delta, float) and math.isnan(delta)):
-        return None
-    size = abs(delta)
-    if 0 < size < 1:  # two significant digits: +0.0001864 % → +0.00019 %
-        text = f"{size:.{min(6, 1 - math.floor(math.log10(size)))}f}".rstrip("0")
-    else:
-        text = fmt(size)
-    sign = "-" if delta < 0 else "+"
-    if unit == "USD":
-        return f"{sign}${text}"
-    return f"{sign}{text}{tile_unit(unit)}"
-
-
-def fmt(value: object, unit: str = "") -> str:
-    """41.5 -> '41.5', 99.934 '%' -> '99.93 %', None -> '–'."""
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "–"
-    if not isinstance(value, int | float):
-        return str(value)
-    text = f"{value:,.0f}" if abs(value) >= 1000 else f"{value:,.4g}" if abs(value) < 1 \
-        else f"{value:,.2f}".rstrip("0").rstrip(".")
-    if not unit:
-        return text
-    return f"{text} %" if unit.startswith("%") else f"{text} {unit}"
-
-
-_OP_SYMBOLS = {">=": "≥", "<=": "≤", ">": ">", "<": "<"}
-
-
-def target_text(op: str | None, value: object, stretch: object = None, unit: str = "",
-                relative: bool = False) -> str:
-    """'≥ 80 % (stretch 95 %)', or for a relative target 'change ≤ -20 % (stretch -40 %)'."""
-    if op is None or value is None or _nan(value):
-        return "no target"
-    shown = _OP_SYMBOLS.get(op, op)
-    unit = "%" if relative else unit
-    text = f"{'change ' if relative else ''}{shown} {fmt(value, unit)}"
-    if stretch is not None and not _nan(stretch):
-        text += f" (stretch {fmt(stretch, unit)})"
-    return text
-
-
-def tile_target(op: str | None, value: object, unit: str = "", relative: bool = False) -> str:
-    """The target, compact, for a tile's label: '≥ 80 %', '≤ 60 min', '≥ 2' (unit
-    releases/team/quarter), 'change ≤ -10 %'. The stretch is left to the tile's help."""
-    if op is None or value is None or _nan(value):
-        return "no target"
-    shown = _OP_SYMBOLS.get(op, op)
-    if relative:
-        return f"change {shown} {fmt(value, '%')}"
-    return f"{shown} {fmt_short(value, unit)}"
-
-
-def _nan(value: object) -> bool:
-    return isinstance(value, float) and math.isnan(value)
-
-
 def _hover(df: pd.DataFrame, y: str, unit: str, target_col: str, op: str | None,
            relative: bool) -> list[str]:
     """One hover line per point: 'value 41.5 hours · target ≤ -20 % · sample 37'."""
@@ -131,9 +43,9 @@ def _hover(df: pd.DataFrame, y: str, unit: str, target_col: str, op: str | None,
     for _, row in df.iterrows():
         target = target_text(op, row.get(target_col), row.get("stretch"), unit, relative)
         sample = row.get("sample_size")
-        sample_text = "–" if sample is None or _nan(sample) else f"{int(sample):,}"
-        status = theme.status_text(row.get("status")) if "status" in row else ""
-        lines.append(f"{fmt(row.get(y), '%' if relative else unit)}<br>target {target}"
+        sample_text = "–" if missing(sample) else f"{int(sample):,}"
+        status = status_text(row.get("status")) if "status" in row else ""
+        lines.append(f"{quantity(row.get(y), '%' if relative else unit)}<br>target {target}"
                      f"<br>sample {sample_text}<br>{status}")
     return lines
 
@@ -201,8 +113,8 @@ def bars_with_target(df: pd.DataFrame, *, x: str, y: str, title: str, unit: str 
     hover = []
     for _, row in df.iterrows():
         n = row.get(sample)
-        n_text = "–" if n is None or _nan(n) else f"{int(n):,}"
-        hover.append(f"{row[x]}: {fmt(row[y], unit)}<br>target "
+        n_text = "–" if missing(n) else f"{int(n):,}"
+        hover.append(f"{row[x]}: {quantity(row[y], unit)}<br>target "
                      f"{target_text(op, target, stretch, unit)}<br>sample {n_text}")
     fig = go.Figure(go.Bar(x=df[x].astype(str), y=df[y], name=y.replace("_", " "),
                            marker_color=colour or theme.BLUE, hovertext=hover,
@@ -215,29 +127,11 @@ def bars_with_target(df: pd.DataFrame, *, x: str, y: str, title: str, unit: str 
 
 def _hline(fig: go.Figure, y: float | None, label: str, dash: str, colour: str | None = None,
            **where: int) -> None:
-    if y is None or _nan(y):
+    if missing(y):
         return
     fig.add_hline(y=y, line=dict(color=colour or theme.TARGET, dash=dash, width=2),
-                  annotation_text=f"{label} {fmt(y)}", annotation_position="top left",
+                  annotation_text=f"{label} {number(y)}", annotation_position="top left",
                   **where)
-
-
-def lines_by_group(df: pd.DataFrame, *, x: str, y: str, group: str, title: str,
-                   unit: str = "", target: float | None = None, op: str | None = None,
-                   stretch: float | None = None) -> go.Figure:
-    """One line per group over time (e.g. cost per 1k inferences per team) with the target."""
-    fig = go.Figure()
-    for i, (key, part) in enumerate(df.groupby(group, sort=True)):
-        hover = [f"{key}: {fmt(v, unit)}<br>target {target_text(op, target, stretch, unit)}"
-                 f"<br>sample {fmt(n)}"
-                 for v, n in zip(part[y], part.get("sample_size", [None] * len(part)),
-                                 strict=False)]
-        fig.add_trace(go.Scatter(x=part[x].astype(str), y=part[y], mode="lines+markers",
-                                 name=str(key), hovertext=hover, hoverinfo="text",
-                                 line=dict(color=theme.SERIES[i % len(theme.SERIES)])))
-    _hline(fig, target, "target", "dash")
-    _hline(fig, stretch, "stretch", "dot")
-    return _finish(fig, title, unit)
 
 
 def band_trend(df: pd.DataFrame, *, x: str, mid: str, low: str, high: str, title: str,
@@ -251,8 +145,9 @@ def band_trend(df: pd.DataFrame, *, x: str, mid: str, low: str, high: str, title
                    fillcolor="rgba(0,114,178,0.18)", name=f"{low}–{high}", hoverinfo="skip"),
         go.Scatter(x=xs, y=df[mid], mode="lines+markers", name=mid,
                    line=dict(color=theme.BLUE, width=3),
-                   hovertext=[f"{mid} {fmt(m, unit)}<br>{low}–{high}: {fmt(lo)}–{fmt(hi)}"
-                              f"<br>sample {fmt(n)}" for m, lo, hi, n in
+                   hovertext=[f"{mid} {quantity(m, unit)}<br>{low}–{high}: "
+                              f"{number(lo)}–{number(hi)}<br>sample {number(n)}"
+                              for m, lo, hi, n in
                               zip(df[mid], df[low], df[high],
                                   df.get("sample_size", [None] * len(df)), strict=False)],
                    hoverinfo="text"),
@@ -317,8 +212,8 @@ def bars_vs_levels(df: pd.DataFrame, *, x: str, y: str, level: str, title: str,
     """Bars per group, each with its own target level as a dashed marker (e.g. the cost
     that would meet each team's year-over-year target)."""
     colours = [theme.STATUS_COLOURS.get(s, theme.BLUE) for s in df.get("status", [])]
-    hover = [f"{g}: {fmt(v, unit)}<br>target level {fmt(t, unit)}<br>"
-             f"{theme.status_text(s)}<br>sample {fmt(n)}"
+    hover = [f"{g}: {quantity(v, unit)}<br>target level {quantity(t, unit)}<br>"
+             f"{status_text(s)}<br>sample {number(n)}"
              for g, v, t, s, n in zip(df[x], df[y], df[level], df.get("status", [None] * len(df)),
                                       df.get("sample_size", [None] * len(df)), strict=False)]
     fig = go.Figure([

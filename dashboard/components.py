@@ -10,9 +10,10 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from dashboard import charts, data, filters, theme
+from dashboard import charts, data, filters, theme, views
 from dashboard.filters import Scope
 from dashboard.plaintext import plain
+from metrics import present
 
 SMALL_SAMPLE = 5  # below this many events a value is flagged as resting on a tiny sample
 
@@ -39,13 +40,12 @@ def kpi_row(report: dict[str, Any], kpi_id: str) -> dict[str, Any]:
 
 
 def value_text(kpi: dict[str, Any]) -> str:
-    return charts.fmt(kpi.get("value"), kpi.get("unit", ""))
+    return present.quantity(kpi.get("value"), kpi.get("unit", ""))
 
 
 def kpi_target_text(kpi: dict[str, Any]) -> str:
     target = kpi.get("target") or {}
-    text = charts.target_text(target.get("op"), target.get("value"), target.get("stretch"),
-                              kpi.get("unit", ""), target.get("kind") == "relative")
+    text = present.kpi_target(target, kpi.get("unit", ""))
     if target.get("source") == "organisation":
         text += " · organisation's target" + (f" from {target['from']}"
                                               if target.get("from") else "")
@@ -62,8 +62,8 @@ def tile_label(kpi: dict[str, Any], tier_chosen: bool = False) -> str:
     colour and its target ('✓ On track · target ≤ 7 d'); any caveat ('🔍 small sample
     (3)'). The full target (stretch, the organisation's override) is in ``tile_help``."""
     target = kpi.get("target") or {}
-    compact = charts.tile_target(target.get("op"), target.get("value"), kpi.get("unit", ""),
-                                 target.get("kind") == "relative")
+    compact = present.compact_target(target.get("op"), target.get("value"),
+                                     kpi.get("unit", ""), target.get("kind") == "relative")
     lines = [kpi["name"], f"{theme.status_badge(kpi['status'])} · target {compact}"]
     if notes := caveats(kpi, tier_chosen):
         lines.append(" · ".join(notes))
@@ -102,7 +102,7 @@ def kpi_header(kpi: dict[str, Any], named: bool = True) -> None:
 def trend(scope: Scope, kpi_id: str, n: int = 8, key: str | None = None) -> None:
     """The KPI's trend over the last `n` periods of the scope's grain, target drawn.
     Sliced from the all-KPI series the scorecard (and the warm-up) already cached."""
-    series = data.kpi_series(scope.period, n, None, scope.team, scope.tier, scope.grain)
+    series = data.kpi_series(scope.period, n, None, scope.team, scope.tier)
     kpi = data.catalog()[kpi_id]
     part = series[series["kpi"] == kpi_id]
     if part.empty:
@@ -120,7 +120,7 @@ def drill_down(scope: Scope, kpi_id: str, name: str) -> None:
             st.caption("No events in this period and scope.")
             return
         st.dataframe(events, hide_index=True)
-        st.download_button("Download CSV", data.to_csv(events), mime="text/csv",
+        st.download_button("Download CSV", views.to_csv(events), mime="text/csv",
                            file_name=f"{kpi_id}-{scope.period}.csv", key=f"dl-{kpi_id}",
                            on_click="ignore")
 
@@ -159,7 +159,7 @@ def freshness_banner(report: dict[str, Any], kpi_ids: list[str]) -> None:
 def scope_caption(scope: Scope, report: dict[str, Any] | None = None) -> None:
     period = f"{scope.period}"
     if report and report.get("period_start"):
-        period += f" ({report['period_start'][:10]} to {report['period_end'][:10]}, exclusive)"
+        period += f" ({present.dates(report['period_start'], report['period_end'])})"
     st.caption(f"{period} · {plain(scope.words)}")
 
 

@@ -5,6 +5,9 @@
 ever picked from allow-lists built from the store, so nothing else reaches an engine.
 
     period_options(oldest, newest, now)   # (['2026Q4', '2026Q3', ..., '2026-11', ...], '2026Q3')
+
+The period's text from the URL is parsed here, once (``draw``), and "all" becomes None
+here, once: every page and ``data`` get a ``Scope`` holding a ``Period``.
 """
 
 from __future__ import annotations
@@ -28,13 +31,13 @@ _SHOWABLE = re.compile(r"[\w.\- ]{1,40}")  # echo a bad value only when it is ha
 class Scope:
     """What every page shows: one period, and the whole org or a team and/or a tier."""
 
-    period: str
+    period: Period
     team: str | None = None
     tier: int | None = None
 
     @property
     def grain(self) -> str:
-        return parse_period(self.period).grain
+        return self.period.grain
 
     @property
     def words(self) -> str:
@@ -61,19 +64,21 @@ def _labels(oldest: datetime, newest: datetime) -> tuple[str, ...]:
                  for p in _periods(oldest, newest, grain))
 
 
-def period_options(oldest: datetime, newest: datetime, now: datetime) -> tuple[list[str], str]:
-    """Quarters, months, then ISO weeks that hold data (newest first), and the default:
-    the latest complete quarter that has data.
+def default_period(oldest: datetime, newest: datetime, now: datetime) -> Period:
+    """The latest complete quarter that has data (else the quarter holding the newest event).
 
-    Data 2025-04-01 .. 2026-11-21, now 2026-11-22 -> default '2026Q3'.
+    Data 2025-04-01 .. 2026-11-21, now 2026-11-22 -> 2026Q3.
     """
-    labels = list(_labels(oldest, newest))
     complete = latest_complete_period(now, "quarter")
     holding_newest = period_containing(newest, "quarter")
     default = complete if complete.start <= holding_newest.start else holding_newest
-    if default.label not in labels:
-        default = holding_newest
-    return labels, default.label
+    return default if default.label in _labels(oldest, newest) else holding_newest
+
+
+def period_options(oldest: datetime, newest: datetime, now: datetime) -> tuple[list[str], str]:
+    """Quarters, months, then ISO weeks that hold data (newest first), and the default's
+    label (``default_period``)."""
+    return list(_labels(oldest, newest)), default_period(oldest, newest, now).label
 
 
 def _notice(name: str, options: list[str], what: str) -> None:
@@ -102,7 +107,7 @@ def draw(period_choices: list[str], default_period: str, team_choices: list[str]
         tier = st.selectbox("Tier", list(TIERS), key="tier", bind="query-params",
                             format_func=_all("All tiers"),
                             help="1 = most critical. Kinds without a tier ignore it.")
-    return Scope(period=period, team=None if team == ALL else team,
+    return Scope(period=parse_period(period), team=None if team == ALL else team,
                  tier=None if tier == ALL else int(tier))
 
 

@@ -24,6 +24,7 @@ import streamlit as st
 
 from dashboard import data, signin
 from dashboard.plaintext import plain
+from metrics import present
 from metrics.store import notes as store
 from metrics.store.notes import MAX_TEXT, NoteError, StaleNote
 
@@ -54,15 +55,15 @@ def _note(note: dict[str, Any], names: dict[str, str]) -> None:
     with st.container(border=True):
         st.text(f"{names.get(note['kpi'], note['kpi'])} — {note['text']}")
         versions = f" · {note['versions']} versions" if note["versions"] > 1 else ""
-        st.caption(plain(f"{note['author']}, {_when(note['written_at'])}{versions}"))
+        st.caption(plain(f"{note['author']}, {present.instant(note['written_at'])}{versions}"))
         if note["hidden_at"]:
             st.caption(plain(f"Hidden by {note['hidden_by']} at "
-                                    f"{_when(note['hidden_at'])}; only admins see it."))
+                                    f"{present.instant(note['hidden_at'])}; only admins see it."))
         with st.expander("History" + (" and edit" if who.owns(note["created_by_email"])
                                       else "")):
             for version in store.note_history(data.notes_file(), note["id"]):
                 st.text(f"v{version['version']} · {version['author']} · "
-                        f"{_when(version['written_at'])}: {version['text']}")
+                        f"{present.instant(version['written_at'])}: {version['text']}")
             if who.owns(note["created_by_email"]):
                 _edit_form(note)
         if who.may_hide:
@@ -159,8 +160,3 @@ def _page() -> str:
     """The page and scope the write came from: '/quarterly?period=2026Q3&team=search'."""
     query = "&".join(f"{k}={v}" for k, v in st.query_params.items())
     return "/quarterly" + (f"?{query}" if query else "")
-
-
-def _when(stamp: str | None) -> str:
-    """'2026-10-03T17:30:00Z' -> '2026-10-03 17:30 UTC'."""
-    return f"{stamp[:10]} {stamp[11:16]} UTC" if stamp else ""

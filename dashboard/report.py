@@ -10,7 +10,6 @@ opens offline and loads nothing from a CDN. Every text is escaped.
 from __future__ import annotations
 
 import html
-import math
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
@@ -18,7 +17,7 @@ from typing import Any
 import pandas as pd
 import plotly.graph_objects as go
 
-from dashboard import charts, theme
+from metrics import present
 from metrics.kpi.targets import change_percent
 
 COLUMNS = ["KPI", "Family", "Value", "Unit", "Target", "Status", "Previous status", "QoQ %",
@@ -56,11 +55,9 @@ def review_table(report: dict[str, Any], quarters: pd.DataFrame, previous: str,
         rows.append({
             "KPI": kpi["name"], "Family": kpi.get("family", ""),
             "Value": kpi["value"], "Unit": kpi.get("unit", ""),
-            "Target": charts.target_text(target.get("op"), target.get("value"),
-                                         target.get("stretch"), kpi.get("unit", ""),
-                                         target.get("kind") == "relative"),
-            "Status": theme.status_text(kpi["status"]),
-            "Previous status": theme.status_text(before) if before else "–",
+            "Target": present.kpi_target(target, kpi.get("unit", "")),
+            "Status": present.status_text(kpi["status"]),
+            "Previous status": present.status_text(before) if before else "–",
             "QoQ %": _change(kpi["value"], _value(part, previous)),
             "YoY %": _change(kpi["value"], _value(part, year_before)),
             "Sample size": kpi.get("sample_size"),
@@ -82,7 +79,7 @@ def review_csv(table: pd.DataFrame, period: str, scope: str) -> bytes:
 
 def _cell(value: Any) -> str:
     if isinstance(value, float):
-        return "–" if math.isnan(value) else html.escape(charts.fmt(value))
+        return html.escape(present.number(value))
     if value is None:
         return "–"
     return html.escape(str(value))
@@ -104,7 +101,7 @@ def _notes_html(notes: Sequence[dict[str, Any]], names: dict[str, str]) -> str:
         return "<p>No notes for this quarter.</p>"
     items = [f"<li><b>{html.escape(names.get(n['kpi'], n['kpi']))}</b> — "
              f"{html.escape(n['text'])} <small>({html.escape(n['author'])}, "
-             f"{html.escape(n['written_at'])})</small></li>" for n in notes]
+             f"{html.escape(present.instant(n['written_at']))})</small></li>" for n in notes]
     return f"<ul>{''.join(items)}</ul>"
 
 
@@ -126,7 +123,7 @@ def review_html(table: pd.DataFrame, figures: Sequence[go.Figure],
         f"<title>{html.escape(title)}</title><style>{_STYLE}</style></head><body>",
         f"<h1>{html.escape(title)}</h1>",
         f"<p class='meta'>Scope: {html.escape(scope)} · generated "
-        f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC by mlkpi · highlighted rows changed "
+        f"{present.instant(datetime.now(UTC))} by mlkpi · highlighted rows changed "
         "status since last quarter</p>",
         _table_html(table), "<h2>Notes</h2>", _notes_html(notes, names), "<h2>Trends</h2>",
     ]

@@ -22,7 +22,7 @@ import json
 
 import streamlit as st
 
-from dashboard import process
+from dashboard import server_tuning
 from metrics import settings
 from metrics.access import Access, Person, local_user, person_from_claims
 from metrics.config import ConfigError, load_config
@@ -48,7 +48,7 @@ def access() -> Access | None:
     path = settings.config()
     if not path:
         return None
-    return process.once(f"access {path}", lambda: load_config(path).access)
+    return server_tuning.once(f"access {path}", lambda: load_config(path).access)
 
 
 def gate() -> Person | None:

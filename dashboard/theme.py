@@ -1,13 +1,13 @@
 """One palette for the whole app: Okabe–Ito, readable with every common colour-vision
-deficiency and on light and dark backgrounds. Status is never colour alone: each
-status has a word and a symbol too.
+deficiency and on light and dark backgrounds. Status is never colour alone: the words
+and symbols that go with each colour are ``metrics.present``'s.
 
-    status_text("off_track")  # '✗ Off track'
+    status_badge("off_track")  # ':red[✗ Off track]'
 """
 
 from __future__ import annotations
 
-from metrics.kpi.targets import STATUS_LABELS
+from metrics.present import status_text
 
 # Okabe & Ito (2008), "Color Universal Design"; black left out (invisible in dark mode).
 ORANGE = "#E69F00"
@@ -30,28 +30,12 @@ STATUS_COLOURS = {
     "no_data": GREY,
     "no_baseline": PURPLE,
 }
-STATUS_SYMBOLS = {
-    "ahead": "▲▲",
-    "on_track": "✓",
-    "off_track": "✗",
-    "no_data": "–",
-    "no_baseline": "○",
-}
 # Streamlit markdown colour names closest to the palette, for badges: :blue[✓ On track].
 _BADGE = {"ahead": "blue", "on_track": "green", "off_track": "red", "no_data": "gray",
           "no_baseline": "violet"}
 
-ALERT_COLOURS = {"page": VERMILLION, "ticket": ORANGE, "ok": GREEN, "no_data": GREY}
-ALERT_SYMBOLS = {"page": "✗✗", "ticket": "✗", "ok": "✓", "no_data": "–"}
-
 LOOKBACK_COLOURS = {"5m": SKY_BLUE, "30m": PURPLE, "1h": VERMILLION, "2h": YELLOW,
                     "6h": ORANGE, "1d": BLUE, "3d": GREEN}
-
-
-def status_text(status: str | None) -> str:
-    """'✓ On track' — symbol and word, for tables and CSV."""
-    status = status or "no_data"
-    return f"{STATUS_SYMBOLS.get(status, '?')} {STATUS_LABELS.get(status, status)}"
 
 
 def status_badge(status: str | None) -> str:
@@ -59,8 +43,3 @@ def status_badge(status: str | None) -> str:
     status = status or "no_data"
     return f":{_BADGE.get(status, 'gray')}[{status_text(status)}]"
 
-
-def alert_text(alert: str | None) -> str:
-    """'✗✗ page', '✓ ok'."""
-    alert = alert or "no_data"
-    return f"{ALERT_SYMBOLS.get(alert, '?')} {alert.replace('_', ' ')}"

@@ -1,25 +1,27 @@
-"""Display helpers over engine output: deltas, counts, tables and sparklines for pages.
+"""Pure shaping of engine output for pages: counts, tables, sparklines, groupings.
 
-No KPI logic and no query: numbers come from the engines through ``dashboard.data``
-(cached); these functions only arrange them for showing.
+No KPI logic, no query and no status of its own: the engines' results come in as
+arguments (``dashboard.data`` fetches them, cached, and calls these), tables go out.
+
+>>> status_counts({"kpis": [{"status": "on_track"}, {"status": "ahead"}]})["on_track"]
+1
 """
 
 from __future__ import annotations
 
-from datetime import datetime
+from collections.abc import Mapping
 from typing import Any
 
 import pandas as pd
 
-from dashboard import data, theme
-from metrics.config import resolve_target
-from metrics.kpi.targets import evaluate
-from metrics.periods import parse_period
+from metrics import present
+from metrics.catalog import Catalog
+from metrics.kpi.targets import STATUSES
 
 
 def status_counts(report: dict[str, Any]) -> dict[str, int]:
     """{'ahead': 3, 'on_track': 9, 'off_track': 5, 'no_data': 2, 'no_baseline': 2}."""
-    counts = dict.fromkeys(("ahead", "on_track", "off_track", "no_baseline", "no_data"), 0)
+    counts = dict.fromkeys(STATUSES, 0)
     for kpi in report["kpis"]:
         counts[kpi["status"]] = counts.get(kpi["status"], 0) + 1
     return counts
@@ -28,8 +30,8 @@ def status_counts(report: dict[str, Any]) -> dict[str, int]:
 def tiles(report: dict[str, Any], series: pd.DataFrame) -> dict[str, dict[str, Any]]:
     """Per KPI: `spark` (values of the last periods, oldest first), `delta` (value minus the
     previous period's value, None when either is missing) and `previous` (its label).
-    Plain Python over the series' rows (21 KPIs × 8 periods): one pandas filter per KPI
-    cost ~25 ms of held GIL per scorecard run."""
+    Plain Python over the series' rows, not one pandas filter per KPI: it runs on every
+    scorecard (docs/performance.md)."""
     rows: dict[str, list[tuple]] = {}
     if len(series):
         for kpi_id, start, value, period in zip(series["kpi"], series["period_start"],
@@ -52,8 +54,8 @@ def slo_table(report: dict[str, Any]) -> pd.DataFrame:
     rows = []
     for e in report["endpoints"]:
         row = {"endpoint": e["endpoint"], "team": e["team"], "tier": e["tier"],
-               "alert": theme.alert_text(e["alert"]), "fired": ", ".join(e["fired"]) or "–",
-               "burning since": since_text(e.get("burning_since"), report.get("at")),
+               "alert": present.alert_text(e["alert"]), "fired": ", ".join(e["fired"]) or "–",
+               "burning since": present.since_text(e.get("burning_since"), report.get("at")),
                "availability %": e["availability"], "objective %": e["objective"],
                "latency compliance %": e["latency_compliance"],
                "budget remaining %": e["budget_remaining"],
@@ -63,36 +65,18 @@ def slo_table(report: dict[str, Any]) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def since_text(since: str | None, at: str | None) -> str:
-    """'2026-11-21 22:00 UTC (2 h)' from ISO instants; '–' when not burning.
-    Over two days the length reads in days and hours: '(3 d 4 h)'."""
-    if not since or not at:
-        return "–"
-    start = datetime.fromisoformat(since.replace("Z", "+00:00"))
-    hours = round((datetime.fromisoformat(at.replace("Z", "+00:00")) - start).total_seconds()
-                  / 3600)
-    length = f"{hours} h" if hours < 48 else (f"{hours // 24} d"
-                                                + (f" {hours % 24} h" if hours % 24 else ""))
-    return f"{start:%Y-%m-%d %H:%M} UTC ({length})"
-
-
 def threshold_text(thresholds: dict[str, float]) -> str:
     """'1h/5m > 14.4 · 6h/30m > 6 (page); 1d/2h > 3 · 3d/6h > 1 (ticket)'."""
     shown = [f"{name} > {value:.3g}" for name, value in thresholds.items()]
     return " · ".join(shown[:2]) + " (page); " + " · ".join(shown[2:]) + " (ticket)"
 
 
-def kpi_by_team(period: str, kpi_id: str, tier: str | int | None = None) -> pd.DataFrame:
-    """One KPI for each team (the engine's value for that team's scope): team, value,
-    sample_size, status, change, target_level (the value that just meets the target: the
-    target itself when absolute, baseline × (1 + target ÷ 100) when relative)."""
-    p = parse_period(period)
-    target = data.resolved_targets(period)[kpi_id]
-    back = int(target.get("baseline_periods") or 0)
+def by_team(series: Mapping[str, pd.DataFrame], target: dict[str, Any]) -> pd.DataFrame:
+    """One row per team from its ``kpi_series`` of one KPI (the baseline period first, the
+    period shown last): team, value, sample_size, status, change, target_level."""
     rows = []
-    for team in data.teams():
-        series = data.kpi_series(period, back + 1, [kpi_id], team, tier, p.grain)
-        last, first = series.iloc[-1], series.iloc[0]
+    for team, part in series.items():
+        last, first = part.iloc[-1], part.iloc[0]
         value = None if pd.isna(last["value"]) else float(last["value"])
         entry = {"value": value, "target": target, "change": last["change"],
                  "baseline": {"value": None if pd.isna(first["value"]) else first["value"]}}
@@ -111,15 +95,12 @@ def target_level(kpi: dict[str, Any]) -> float | None:
     return None if base is None else base * (1 + target["value"] / 100)
 
 
-def spread_by_period(end: str, kpi_id: str, column: str, n: int = 8,
-                     team: str | None = None, tier: str | int | None = None,
-                     grain: str | None = None) -> pd.DataFrame:
-    """Per period: median, p25, p75 and count of a drill-down column (e.g. lead_time_hours)."""
-    series = data.kpi_series(end, n, None, team, tier, grain)  # the all-KPI call, cached
-    periods = series[series["kpi"] == kpi_id]["period"].astype(str)
+def spread(events: Mapping[str, pd.DataFrame], column: str) -> pd.DataFrame:
+    """Per period label (in the given order): median, p25, p75 and count of one numeric
+    column of that period's drill-down rows."""
     rows = []
-    for period in periods:
-        values = data.kpi_events(kpi_id, period, team, tier).get(column, pd.Series(dtype=float))
+    for period, rows_of_period in events.items():
+        values = rows_of_period.get(column, pd.Series(dtype=float))
         values = pd.to_numeric(values, errors="coerce").dropna()
         rows.append({"period": period, "median": values.median() if len(values) else None,
                      "p25": values.quantile(0.25) if len(values) else None,
@@ -157,55 +138,50 @@ def uncovered(events: pd.DataFrame, flag: str, max_tier: int | None = None) -> p
 def freshness_table(status: dict[str, Any]) -> pd.DataFrame:
     """Per kind: rows, newest event, stale — from data_freshness."""
     return pd.DataFrame([{"kind": kind, "rows": info.get("rows", 0),
-                          "newest": info.get("newest"), "stale": bool(info.get("stale"))}
+                          "newest": present.instant(info.get("newest")),
+                          "stale": bool(info.get("stale"))}
                          for kind, info in status.get("kinds", {}).items()])
 
 
-def catalog_table(period: str | None) -> pd.DataFrame:
-    """Every KPI's definition and the target in force for `period` (default or the
+def catalog_table(catalog: Catalog, targets: Mapping[str, dict[str, Any]]) -> pd.DataFrame:
+    """Every KPI's definition and its target (the engine's resolved one: default or the
     organisation's, and from which period)."""
-    targets = data.resolved_targets(period) if period else {}
     rows = []
-    for kpi_id, kpi in data.catalog().items():
-        t = targets.get(kpi_id) or {"kind": kpi.target.kind, "op": kpi.target.op,
-                                    "value": kpi.target.value, "stretch": kpi.target.stretch,
-                                    "source": "default", "from": None}
-        relative = t["kind"] == "relative"
+    for kpi_id, kpi in catalog.items():
+        t = targets[kpi_id]
         rows.append({
             "KPI": kpi.name, "id": kpi_id, "family": kpi.family_name, "what": kpi.what,
             "why": kpi.why, "formula": kpi.formula, "anchor": kpi.anchor, "unit": kpi.unit,
             "direction": f"{kpi.direction} is better", "cadence": kpi.cadence,
-            "target": _target_words(t, kpi.unit, relative, kpi.target.baseline),
+            "target": present.kpi_target(t, kpi.unit),
             "target source": t["source"] + (f" from {t['from']}" if t.get("from") else ""),
             "blueprint target": kpi.blueprint_target, "sources": ", ".join(kpi.sources),
             "tier filter": "applies" if kpi.tier_filter else "does not apply"})
     return pd.DataFrame(rows)
 
 
-def _target_words(t: dict[str, Any], unit: str, relative: bool, baseline: str | None) -> str:
-    from dashboard.charts import target_text
+def cost_vs_baseline(now: pd.DataFrame, before: pd.DataFrame, change: float,
+                     top: int = 12) -> pd.DataFrame:
+    """``cost_by_service`` of this period's rows (the `top` spenders), each with its cost
+    per 1k in the baseline period's rows and the level that meets a target `change` in %
+    against it (baseline × (1 + change ÷ 100))."""
+    table = cost_by_service(now, top)
+    before_costs = cost_by_service(before, 10_000)
+    base = dict(zip(before_costs["service"], before_costs["cost_per_1k"], strict=True))
+    table = table.assign(baseline=[base.get(s) for s in table["service"]])
+    table["target_level"] = [None if b is None else b * (1 + change / 100)
+                             for b in table["baseline"]]
+    return table
 
-    text = target_text(t["op"], t["value"], t.get("stretch"), unit, relative)
-    if relative:
-        text += " vs a year earlier" if baseline == "year" else " vs the previous period"
-    return text
+
+def group_median(events: pd.DataFrame, by: str, value: str) -> pd.DataFrame:
+    """Median and count of `value` per `by` group of drill-down rows."""
+    if events.empty or by not in events or value not in events:
+        return pd.DataFrame(columns=[by, "median", "sample_size"])
+    grouped = events.groupby(by, dropna=False)[value]
+    out = pd.DataFrame({"median": grouped.median(), "sample_size": grouped.count()})
+    return out.reset_index()
 
 
-def cost_by_service_vs_year(period: str, team: str | None = None,
-                            tier: str | int | None = None, top: int = 12) -> pd.DataFrame:
-    """Cost per 1k inferences per service this period and a year earlier, with the level
-    that meets the year-over-year target and the status from the engine's `evaluate`."""
-    kpi_id = "cost_per_1k_inferences"
-    p = parse_period(period)
-    _, _, cfg, _ = data._key()
-    target = resolve_target(data.catalog()[kpi_id], p, data._config(cfg))
-    before_label = p.shift(-(target.baseline_periods or 4)).label
-    now = cost_by_service(data.kpi_events(kpi_id, period, team, tier), top)
-    before = cost_by_service(data.kpi_events(kpi_id, before_label, team, tier), 10_000)
-    base = dict(zip(before["service"], before["cost_per_1k"], strict=False))
-    now = now.assign(baseline=[base.get(s) for s in now["service"]])
-    now["target_level"] = [None if b is None else b * (1 + target.value / 100)
-                           for b in now["baseline"]]
-    now["status"] = [evaluate(v, target, b).status
-                     for v, b in zip(now["cost_per_1k"], now["baseline"], strict=False)]
-    return now
+def to_csv(df: pd.DataFrame) -> bytes:
+    return df.to_csv(index=False).encode("utf-8")

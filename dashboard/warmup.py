@@ -2,7 +2,7 @@
 
 `mlkpi ingest` replaces `<db>.snapshot`; its mtime is part of every cache key in `data`,
 so the first person to open a page after an ingest would pay for every engine call
-(scorecard ~7 s cold on the sample store). Instead, each script run calls
+(docs/performance.md). Instead, each script run calls
 ``maybe_start()``: at most every CHECK_EVERY seconds it stats the snapshot, and when the
 mtime is new it starts ONE background thread that calls the same cached `data`
 functions the default views call (scorecard and quarterly review of the default period,
@@ -23,9 +23,9 @@ import threading
 import time
 from datetime import UTC, datetime
 
-from dashboard import data, filters, process
+from dashboard import cache, data, filters, server_tuning
 from metrics import settings
-from metrics.periods import parse_period, quarter_of
+from metrics.periods import quarter_of
 
 log = logging.getLogger("mlkpi.dashboard.warmup")
 
@@ -67,7 +67,7 @@ def maybe_start() -> threading.Thread | None:
             if _state["running"] or now - _state["checked"] < CHECK_EVERY:
                 return None
             _state["checked"] = now
-            stamp = data.snapshot_stamp()
+            stamp = cache.snapshot_stamp()
             if stamp[1] == 0.0 or stamp == _state["warmed"]:  # no snapshot, or warm already
                 return None
             _state.update(warmed=stamp, running=True)
@@ -85,7 +85,7 @@ def _run(stamp: tuple) -> None:
     started = time.perf_counter()
     try:
         warm(stamp)
-        process.freeze_startup("warm-up")
+        server_tuning.freeze_startup("warm-up")
         log.info("warmed the default views of %s in %.1f s", stamp[0],
                  time.perf_counter() - started)
     except _Stale:
@@ -99,10 +99,11 @@ def _run(stamp: tuple) -> None:
 
 def warm(stamp: tuple | None = None) -> None:
     """Call the cached functions of the default views, in the order people open them."""
-    for step in _steps():
-        if stamp is not None and data.snapshot_stamp() != stamp:
-            raise _Stale
-        step()
+    with cache.one_snapshot(stamp):
+        for step in _steps():
+            if stamp is not None and cache.snapshot_stamp() != stamp:
+                raise _Stale
+            step()
 
 
 def _steps():
@@ -114,16 +115,15 @@ def _steps():
     span = data.event_span()
     if span is None:
         return
-    _, default = filters.period_options(span[0], span[1], datetime.now(UTC))
-    period = parse_period(default)
+    period = filters.default_period(span[0], span[1], datetime.now(UTC))
     # scorecard (`/`), then quarterly review (`/quarterly`): whole organisation
-    yield lambda: data.kpi_report(default, None, None)
-    yield lambda: data.kpi_series(default, 8, None, None, None, grain=period.grain)
-    yield lambda: data.kpi_tiles(default, None, None, grain=period.grain)
-    quarter = quarter_of(period).label
-    yield lambda: data.kpi_report(quarter, None, None)
-    yield lambda: data.kpi_series(quarter, 8, None, None, None, grain="quarter")
-    yield lambda: data.review_table(quarter, None, None)
+    yield lambda: data.kpi_report(period)
+    yield lambda: data.kpi_series(period)
+    yield lambda: data.kpi_tiles(period)
+    quarter = quarter_of(period)
+    yield lambda: data.kpi_report(quarter)
+    yield lambda: data.kpi_series(quarter)
+    yield lambda: data.review_table(quarter)
     # SLO burn (`/slo`): the report, then the charts of the endpoint shown first
     slo = data.slo_report(None, None)
     if slo["endpoints"]:

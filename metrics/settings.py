@@ -39,6 +39,8 @@ SETTINGS = (
     Setting("MLKPI_STRICT_TEMPLATES", "1: a query whose template is unstable fails instead "
                                       "of running uncompiled (the tests set it)"),
     Setting("MLKPI_WARMUP", "0: the dashboard does not pre-compute pages at start"),
+    Setting("MLKPI_SERVER_TUNING", "0: the dashboard's server runs Streamlit as it comes (no "
+                                   "turns, gc.freeze or switch interval; docs/performance.md)"),
     Setting("MLKPI_DEBUG", "1: an unexpected error shows its traceback"),
     Setting("MLKPI_COOKIE_SECRET", "signs the sign-in cookie; set it to keep people signed "
                                    "in across restarts (default: new at each start)"),
@@ -92,6 +94,10 @@ def strict_templates() -> bool:
 
 def warmup() -> bool:
     return _get("MLKPI_WARMUP") != "0"
+
+
+def server_tuning() -> bool:
+    return _get("MLKPI_SERVER_TUNING") != "0"
 
 
 def debug() -> bool:

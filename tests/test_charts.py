@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 
 from dashboard import charts, report, theme
+from metrics import present
 from metrics.catalog import load_catalog
 
 
@@ -85,19 +86,10 @@ def test_charts_use_transparent_backgrounds_and_the_palette() -> None:
     assert list(fig.layout.colorway) == theme.SERIES
 
 
-@pytest.mark.parametrize(("value", "unit", "text"), [
-    (None, "%", "–"), (99.934, "%", "99.93 %"), (41.5, "hours", "41.5 hours"),
-    (12345.6, "USD", "12,346 USD"), (0.04489, "USD", "0.04489 USD"), (float("nan"), "", "–"),
-])
-def test_fmt(value, unit, text) -> None:
-    assert charts.fmt(value, unit) == text
-
-
 def test_status_words_and_symbols_go_with_colour() -> None:
-    assert theme.status_text("ahead") == "▲▲ Ahead"
-    assert theme.status_text(None) == "– No data"
     assert theme.status_badge("off_track") == ":red[✗ Off track]"
-    assert set(theme.STATUS_COLOURS) == set(theme.STATUS_SYMBOLS)
+    assert theme.status_badge(None) == ":gray[– No data]"
+    assert set(theme.STATUS_COLOURS) == set(present.STATUS_SYMBOLS)
 
 
 def _report() -> dict:
@@ -149,25 +141,27 @@ def test_every_catalog_unit_fits_a_scorecard_tile(unit: str) -> None:
     # ~200 px of a tile at 4 per row and 1400 px: about 10 characters of the value font,
     # a few more of the smaller delta font (which also says "vs 2026Q2")
     for value in TILE_VALUES:
-        assert len(charts.fmt_short(value, unit)) <= 10, (unit, charts.fmt_short(value, unit))
-        assert len(charts.fmt_delta(value, unit)) <= 12, (unit, charts.fmt_delta(value, unit))
+        assert len(present.compact(value, unit)) <= 10, (unit, present.compact(value, unit))
+        assert len(present.compact_delta(value, unit)) <= 12, (unit,
+                                                               present.compact_delta(value, unit))
 
 
 @pytest.mark.parametrize(("value", "unit", "text"), [
     (8.667, "releases/team/quarter", "8.67"), (41.5, "hours", "41.5 h"),
-    (12.0, "minutes", "12 min"), (3.25, "days", "3.25 d"), (99.934, "%", "99.93 %"),
+    (12.0, "minutes", "12 min"), (3.25, "days", "3.25 d"), (99.934, "%", "99.934 %"),
     (-4.5, "% per year", "-4.5 %"), (3.91, "score (1–5)", "3.91 /5"),
     (0.0412, "USD", "$0.0412"), (1234.5, "USD", "$1,234"), (None, "USD", "–"),
 ])
 def test_tile_values_carry_a_short_unit(value, unit, text) -> None:
-    assert charts.fmt_short(value, unit) == text
+    assert present.compact(value, unit) == text
 
 
 def test_tile_deltas_carry_the_same_short_unit() -> None:
-    assert charts.fmt_delta(0.5, "releases/team/quarter") == "+0.5"
-    assert charts.fmt_delta(-0.01, "USD") == "-$0.01"
-    assert charts.fmt_delta(2.25, "hours") == "+2.25 h"
-    assert charts.fmt_delta(None, "hours") is None
+    assert present.compact_delta(0.5, "releases/team/quarter") == "+0.5"
+    assert present.compact_delta(-0.01, "USD") == "-$0.01"
+    assert present.compact_delta(2.25, "hours") == "+2.25 h"
+    assert present.compact_delta(0.0001864, "%") == "+0.00019 %"  # two significant digits
+    assert present.compact_delta(None, "hours") is None
 
 
 @pytest.mark.parametrize(("op", "value", "unit", "relative", "text"), [
@@ -177,7 +171,7 @@ def test_tile_deltas_carry_the_same_short_unit() -> None:
     ("<=", float("nan"), "%", False, "no target"),
 ])
 def test_tile_target_is_compact(op, value, unit, relative, text) -> None:
-    assert charts.tile_target(op, value, unit, relative) == text
+    assert present.compact_target(op, value, unit, relative) == text
 
 
 def test_every_tile_status_line_fits_a_tile() -> None:
@@ -186,7 +180,7 @@ def test_every_tile_status_line_fits_a_tile() -> None:
     statuses = ["ahead", "on_track", "off_track", "no_data", "no_baseline"]
     for kpi in load_catalog().values():
         t = kpi.target
-        target = charts.tile_target(t.op, t.value, kpi.unit, t.kind == "relative")
+        target = present.compact_target(t.op, t.value, kpi.unit, t.kind == "relative")
         for status in statuses:
-            line = f"{theme.status_text(status)} · target {target}"
+            line = f"{present.status_text(status)} · target {target}"
             assert len(line) <= 44, line

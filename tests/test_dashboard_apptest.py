@@ -17,8 +17,9 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-from dashboard import charts, components, theme, warmup
+from dashboard import components, theme, warmup
 from dashboard.filters import period_options
+from metrics import present
 from metrics.catalog import load_catalog
 from metrics.ingest.run import ingest
 from metrics.kpi import report as kpi_engine
@@ -163,12 +164,12 @@ def test_scorecard_shows_the_engine_values_for_the_scope(query, sample_db, monke
     expected = kpi_report(sample_db, parse_period(shown), query.get("team"), tier)
     labels = {m.label.split("  \n")[0]: m.label.split("  \n")[1:] for m in at.metric}
     for kpi in expected["kpis"]:
-        assert _tile(at, kpi["name"]) == charts.fmt_short(kpi["value"], kpi["unit"]), kpi["id"]
+        assert _tile(at, kpi["name"]) == present.compact(kpi["value"], kpi["unit"]), kpi["id"]
         # the label's second line: the engine's status in words (and colour), the target
         status, target = labels[kpi["name"]][0].split(" · target ")
         assert status == theme.status_badge(kpi["status"]), kpi["id"]
         t = kpi["target"] or {}
-        assert target == charts.tile_target(t.get("op"), t.get("value"), kpi["unit"],
+        assert target == present.compact_target(t.get("op"), t.get("value"), kpi["unit"],
                                             t.get("kind") == "relative"), kpi["id"]
         caveat = labels[kpi["name"]][1:]  # the tier filter that does not apply, say
         assert bool(caveat) == bool(components.caveats(kpi, tier is not None)), kpi["id"]
@@ -354,25 +355,49 @@ def test_the_first_run_freezes_what_is_loaded_so_later_collections_skip_it(
         sample_db, monkeypatch) -> None:
     import gc
 
-    from dashboard import process
+    from dashboard import server_tuning
 
-    monkeypatch.setattr(process, "_frozen", set())
+    monkeypatch.setattr(server_tuning, "_frozen", set())
     assert_clean(run(sample_db, "scorecard", monkeypatch))
-    assert "first run" in process._frozen and gc.get_freeze_count() > 0
-    assert process.freeze_startup() is False  # once per process
+    assert "first run" in server_tuning._frozen and gc.get_freeze_count() > 0
+    assert server_tuning.freeze_startup() is False  # once per process
 
 
 def test_a_run_makes_the_server_hand_the_gil_over_quickly(sample_db, monkeypatch) -> None:
-    """The dashboard's runs set the short switch interval (see ``process.quick_switches``);
-    the test process gets its own default back afterwards."""
+    """The dashboard's runs set the short switch interval (see
+    ``server_tuning.quick_switches``); the test process gets its own default back
+    afterwards."""
     import sys
 
-    from dashboard import process
+    from dashboard import server_tuning
 
     default = sys.getswitchinterval()
     try:
         sys.setswitchinterval(0.005)
         assert_clean(run(sample_db, "scorecard", monkeypatch))
-        assert sys.getswitchinterval() == pytest.approx(process.SWITCH_INTERVAL_S)
+        assert sys.getswitchinterval() == pytest.approx(server_tuning.SWITCH_INTERVAL_S)
+    finally:
+        sys.setswitchinterval(default)
+
+
+def test_with_the_tuning_switched_off_a_run_leaves_the_interpreter_alone(
+        sample_db, monkeypatch) -> None:
+    """MLKPI_SERVER_TUNING=0: the page is the same, but no switch interval, no freeze."""
+    import gc
+    import sys
+
+    from dashboard import server_tuning
+
+    monkeypatch.setenv("MLKPI_SERVER_TUNING", "0")
+    monkeypatch.setattr(server_tuning, "_frozen", set())
+    default = sys.getswitchinterval()
+    try:
+        sys.setswitchinterval(0.005)
+        gc.unfreeze()
+        at = run(sample_db, "scorecard", monkeypatch)
+        assert_clean(at)
+        assert at.title[0].value == "Scorecard" and len(at.metric) > 0
+        assert sys.getswitchinterval() == pytest.approx(0.005)
+        assert server_tuning._frozen == set() and gc.get_freeze_count() == 0
     finally:
         sys.setswitchinterval(default)

@@ -1,4 +1,5 @@
-"""Text for people: rounding that keeps the nines, units, status words, and CSV unrounded."""
+"""The CLI's text for people (rounding, units, targets and status words from
+``metrics.present``), and its CSV unrounded."""
 
 from __future__ import annotations
 
@@ -7,16 +8,7 @@ import io
 
 import pytest
 
-from metrics.cli.output import kpis_csv, kpis_table, number, slo_csv, slo_table
-
-
-def test_numbers_keep_the_nines_and_small_values_their_digits():
-    assert number(99.953, "%") == "99.953%"  # 99.95 and 99.9 must not both read "100.0"
-    assert number(84.2105, "%") == "84.2%"
-    assert number(0.044897, "USD") == "0.0449"  # three significant digits
-    assert number(1234.5) == "1,234"  # banker's rounding of .5 to even
-    assert number(3.04431, "hours") == "3.04"
-    assert number(None) == "–"
+from metrics.cli.output import kpis_csv, kpis_table, slo_csv, slo_table
 
 
 def _kpi(**kw):
@@ -35,13 +27,64 @@ def test_kpis_table_says_how_many_are_on_track_and_marks_the_organisations_targe
                      "baseline_periods": None, "source": "organisation", "from": "2026Q3"}),
     ]}
     text = kpis_table(report)
-    assert text.splitlines()[0] == "2026Q3 (team search): 1 of 2 KPIs on track or ahead"
-    assert "45.7" in text and "<= 60.0 (stretch 30)" in text and "on track ✓" in text
-    assert ">= 90.0% *" in text and "OFF TRACK ✗" in text
+    lines = text.splitlines()
+    assert lines[0] == "2026Q3 (team search): 1 of 2 KPIs on track or ahead"
+    ttd = lines[4]  # the first row, its target wrapped within its column
+    assert ttd.startswith("Time to detect") and "45.73 min" in ttd
+    assert "≤ 60 minutes (stretch 30" in ttd and "✓ On track" in ttd
+    assert lines[5].strip() == "minutes)"
+    assert "≥ 90 % *" in text and "✗ Off track" in text
     assert "* = organisation's target (config)" in text
     rows = list(csv.DictReader(io.StringIO(kpis_csv(report))))
     assert rows[0]["value"] == "45.73333" and rows[0]["team"] == "search"  # unrounded
     assert rows[1]["target_source"] == "organisation"
+
+
+def test_kpis_table_marks_what_the_scope_cannot_cut_and_leaves_it_out_of_the_count():
+    report = {"period": "2026Q3", "scope": {"team": "search", "tier": 1}, "kpis": [
+        _kpi(team_filter_applied=True, tier_filter_applied=True),
+        _kpi(id="team_engagement", name="Team engagement", unit="score (1–5)", value=3.9,
+             status="off_track", team_filter_applied=False, tier_filter_applied=False),
+        _kpi(id="cost_per_training_run", name="Cost per run", unit="USD", value=212.5,
+             status="off_track", team_filter_applied=True, tier_filter_applied=False),
+    ]}
+    text = kpis_table(report)
+    assert text.splitlines()[0] == "2026Q3 (team search, tier 1): 1 of 1 KPIs on track or ahead"
+    assert "Team engagement [org-wide]" in text
+    assert "Cost per run [all\u00a0tiers]" in text  # never broken across lines
+    assert "[org-wide] = its events carry no team" in text
+    assert "[all tiers] = its events carry no tier" in text
+
+
+def test_a_running_period_is_to_date_with_its_pace_and_provisional_statuses():
+    report = {"period": "2026Q4", "complete": False, "elapsed": 0.6,
+              "scope": {"team": None, "tier": None}, "kpis": [
+                  _kpi(provisional=True),
+                  _kpi(id="ml_release_throughput", name="Throughput", value=11.5714,
+                       unit="releases/team/quarter", pace=True, provisional=True,
+                       target={"kind": "absolute", "op": ">=", "value": 2, "stretch": 6,
+                               "baseline_periods": None, "source": "default", "from": None})]}
+    lines = kpis_table(report).splitlines()
+    assert lines[0] == ("2026Q4 to date (whole org): 2 of 2 KPIs on track or ahead; 60% of the "
+                        "period has passed, every status provisional")
+    assert any(line.startswith("Throughput") and "11.57 pace" in line for line in lines)
+    assert lines[-1] == "pace = the count so far scaled to the whole period"
+
+
+def test_tables_fit_100_columns_whatever_the_names(make_store):
+    long = "A very long KPI name that goes on and on about what it measures in detail"
+    report = {"period": "2026Q3", "scope": {"team": "a-team-with-a-long-name", "tier": None},
+              "kpis": [_kpi(name=long, team_filter_applied=False, change=-12.3456)]}
+    assert max(map(len, kpis_table(report).splitlines())) <= 100
+    burns = dict.fromkeys(["5m", "30m", "1h", "2h", "6h", "1d", "3d"], 123.456)
+    slo = {"at": "2026-11-22T00:00:00Z", "endpoints": [{
+        "endpoint": "an-endpoint-with-a-very-long-name-indeed", "team": "search", "tier": 1,
+        "objective": 99.95, "latency_p95_objective_ms": 300, "window_days": 30,
+        "availability": 99.12345, "latency_compliance": 97.5, "budget_consumed": 1234.5,
+        "budget_remaining": -1134.5, "burn_rates": burns, "alert": "page",
+        "fired": ["1h/5m", "6h/30m", "1d/2h", "3d/6h"],
+        "burning_since": "2026-11-21T22:00:00Z"}]}
+    assert max(map(len, slo_table(slo).splitlines())) <= 100
 
 
 def test_slo_table_shows_the_alert_the_rows_that_fired_and_since_when():
@@ -52,10 +95,14 @@ def test_slo_table_shows_the_alert_the_rows_that_fired_and_since_when():
         "latency_compliance": 100.0, "budget_consumed": 26.0, "budget_remaining": 74.0,
         "burn_rates": {**burns, "3d": None}, "alert": "page", "fired": ["1h/5m"],
         "burning_since": "2026-11-21T22:00:00Z"}]}
-    text = slo_table(report)
-    line = text.splitlines()[-1]
-    assert "page (1h/5m)" in line and "2026-11-21 22:00" in line
-    assert "99.974%" in line and "74.0%" in line and "20.00" in line and line.endswith("–")
+    lines = slo_table(report).splitlines()
+    assert lines[0].startswith("SLOs at 2026-11-22 00:00 UTC, worst first.")
+    first = lines[5]
+    assert first.startswith("search-query") and "✗✗ page" in first
+    assert "99.974 %" in first and "74 %" in first and "20.00" in first
+    assert first.endswith("–")  # no requests in the 3d look-back
+    assert "search · tier 1" in lines[6] and "1h/5m" in lines[6] and "of 99.9 %" in lines[6]
+    assert "since 2026-11-21" in lines[7]
     row = next(csv.DictReader(io.StringIO(slo_csv(report))))
     assert row["burn_3d"] == "" and row["burning_since"] == "2026-11-21T22:00:00Z"
 

@@ -14,7 +14,7 @@ from metrics.cli.main import build_parser
 from metrics.events import KINDS
 
 ROOT = Path(__file__).resolve().parent.parent
-COMMANDS = ["ingest", "kpis", "slo", "status", "sample", "serve", "demo"]
+COMMANDS = ["ingest", "import", "kpis", "slo", "status", "sample", "serve", "demo"]
 
 
 def _subparsers() -> dict[str, argparse.ArgumentParser]:
@@ -69,3 +69,12 @@ def test_metrics_never_imports_the_ui():
     for path in _python_files("metrics"):
         text = path.read_text()
         assert not re.search(r"^\s*(import|from) (streamlit|plotly)\b", text, re.M), path
+
+
+def test_the_console_script_points_at_a_function():
+    import importlib
+    import tomllib
+
+    scripts = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["scripts"]
+    module, _, name = scripts["mlkpi"].partition(":")
+    assert callable(getattr(importlib.import_module(module), name))

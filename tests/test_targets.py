@@ -1,7 +1,7 @@
 import pytest
 
 from metrics.config import ResolvedTarget
-from metrics.kpi.targets import STATUS_LABELS, Evaluation, evaluate
+from metrics.kpi.targets import Evaluation, evaluate
 
 
 def absolute(op: str, value: float, stretch: float | None = None) -> ResolvedTarget:
@@ -111,7 +111,3 @@ def test_no_data_comes_first() -> None:
     assert evaluate(None, relative("<=", -20), None) == Evaluation("no_data", None)
     assert evaluate(None, relative("<=", -20), 60.0) == Evaluation("no_data", None)
 
-
-def test_status_labels() -> None:
-    assert STATUS_LABELS == {"ahead": "Ahead", "on_track": "On track", "off_track": "Off track",
-                             "no_data": "No data", "no_baseline": "No baseline"}

@@ -1,4 +1,4 @@
-"""dashboard.process.Turns: script runs that arrive together are served in arrival order,
+"""dashboard.server_tuning.Turns: script runs that arrive together are served in arrival order,
 and a slow holder never delays anyone by more than the patience."""
 
 from __future__ import annotations
@@ -7,8 +7,10 @@ import threading
 import time
 
 import pytest
+from streamlit import config
 
-from dashboard.process import Turns
+from dashboard import server_tuning
+from dashboard.server_tuning import Turns
 
 
 def _taker(turns: Turns, name: str, log: list, hold: float = 0.0) -> threading.Thread:
@@ -113,3 +115,55 @@ def test_aside_outside_a_turn_changes_nothing() -> None:
     with turns.aside():  # the warm-up thread, a background cache refresh
         assert not turns._busy
     assert not turns._busy and not turns._waiting
+
+
+def test_one_switch_turns_all_the_server_tuning_off(monkeypatch: pytest.MonkeyPatch) -> None:
+    """MLKPI_SERVER_TUNING=0: no turns (a run never waits for another), no freezing, no
+    switch interval, Streamlit's after-run collection kept, no log level, pages built
+    afresh; "1" (the default) brings them back."""
+    import gc
+    import logging
+    import sys
+
+    monkeypatch.setenv("MLKPI_SERVER_TUNING", "0")
+    monkeypatch.setattr(server_tuning, "_frozen", set())
+    holding, release, done = threading.Event(), threading.Event(), threading.Event()
+
+    def holder() -> None:
+        with server_tuning.turn():
+            holding.set()
+            release.wait(5)
+        done.set()
+
+    thread = threading.Thread(target=holder)
+    thread.start()
+    holding.wait(5)
+    started = time.perf_counter()
+    with server_tuning.turn() as owned, server_tuning.aside():
+        waited = time.perf_counter() - started
+    release.set()
+    thread.join(5)
+    assert owned is False and waited < 0.5 * server_tuning.PATIENCE_S and done.is_set()
+
+    config.get_option("runner.postScriptGC")  # Streamlit's config parsed (it sets log levels)
+    interval, logger = sys.getswitchinterval(), logging.getLogger("uvicorn.error")
+    level, frozen = logger.level, gc.get_freeze_count()
+    server_tuning.quick_switches()
+    server_tuning.quiet_server_logs()
+    server_tuning.no_collection_after_runs()
+    assert config.get_option("runner.postScriptGC") is True  # Streamlit's default
+    assert server_tuning.freeze_startup() is False and server_tuning._frozen == set()
+    assert (sys.getswitchinterval(), logger.level, gc.get_freeze_count()) == (
+        interval, level, frozen)
+    first = server_tuning.once("switch-test", object)
+    assert server_tuning.once("switch-test", object) is not first
+
+    monkeypatch.setenv("MLKPI_SERVER_TUNING", "1")
+    first = server_tuning.once("switch-test", object)
+    assert server_tuning.once("switch-test", object) is first
+    try:
+        server_tuning.no_collection_after_runs()
+        assert config.get_option("runner.postScriptGC") is False
+    finally:
+        config.set_option("runner.postScriptGC", True)
+

@@ -3,11 +3,11 @@ target (default or the organisation's, and from which period), cadence and sourc
 
 import streamlit as st
 
-from dashboard import charts, components, filters, views
+from dashboard import charts, components, data, filters
 
 scope = filters.current() if st.session_state.get("_scope") else None
 period = scope.period if scope else None
-table = views.catalog_table(period)
+table = data.catalog_table(period)
 st.title("KPI catalog")
 st.caption(f"{len(table)} KPIs from the role blueprint"
            + (f" · targets in force for {period}" if period else " · default targets"))

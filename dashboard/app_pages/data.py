@@ -37,7 +37,7 @@ if quarantine.empty:
 else:
     st.markdown(f"{len(quarantine)} most recent rows held back by ingest, with the reason.")
     components.table(quarantine)
-    st.download_button("Download CSV", data.to_csv(quarantine), mime="text/csv",
+    st.download_button("Download CSV", views.to_csv(quarantine), mime="text/csv",
                        file_name="quarantine.csv", on_click="ignore")
 
 st.subheader("Ingest history")

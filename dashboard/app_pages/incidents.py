@@ -3,7 +3,7 @@ the incident list, drift rate and model performance lift over time."""
 
 import streamlit as st
 
-from dashboard import charts, components, data
+from dashboard import charts, components, data, views
 
 scope, report = components.kpi_page("Incidents & drift", [
     "time_to_detect", "time_to_mitigate", "performance_drift_rate", "model_performance_lift"])
@@ -19,7 +19,7 @@ for kpi_id, column, unit in (("time_to_detect", "detect_minutes", "minutes"),
     for col, by in ((left, "severity"), (right, "cause")):
         with col:
             components.chart(charts.bars_with_target(
-                data.group_median(events, by, column).sort_values(by), x=by, y="median",
+                views.group_median(events, by, column).sort_values(by), x=by, y="median",
                 title=f"Median by {by}", unit=unit, target=target["value"], op=target["op"],
                 stretch=target["stretch"]), key=f"{kpi_id}-{by}")
     components.trend(scope, kpi_id, key=f"trend-{kpi_id}")
@@ -31,7 +31,7 @@ if incidents.empty:
 else:
     components.table(incidents, column_config={
         "detect_minutes": st.column_config.NumberColumn("TTD (min)", format="%.0f")})
-    st.download_button("Download CSV", data.to_csv(incidents), mime="text/csv",
+    st.download_button("Download CSV", views.to_csv(incidents), mime="text/csv",
                        file_name=f"incidents-{scope.period}.csv", on_click="ignore")
 
 for kpi_id in ("performance_drift_rate", "model_performance_lift"):

@@ -4,19 +4,19 @@ last year; changed status first; trends; notes; report download."""
 import streamlit as st
 
 from dashboard import charts, components, data, filters, notes_panel, report
-from metrics.periods import parse_period, quarter_of
+from metrics.periods import quarter_of
 
 scope = filters.current()
-quarter = quarter_of(parse_period(scope.period))
+quarter = quarter_of(scope.period)
 q = quarter.label
 st.title(f"Quarterly review — {q}")
-if quarter.label != scope.period:
+if quarter != scope.period:
     st.info(f"The review covers whole quarters: showing {q}, the quarter holding "
             f"{scope.period}.", icon="ℹ️")
 
-kpis_report = data.kpi_report(q, scope.team, scope.tier)
-quarters = data.kpi_series(q, 8, None, scope.team, scope.tier, grain="quarter")
-table = data.review_table(q, scope.team, scope.tier)
+kpis_report = data.kpi_report(quarter, scope.team, scope.tier)
+quarters = data.kpi_series(quarter, 8, None, scope.team, scope.tier)
+table = data.review_table(quarter, scope.team, scope.tier)
 components.scope_caption(scope, kpis_report)
 changed = int(table["_changed"].sum())
 st.markdown(f"**{changed}** KPI{'s' if changed != 1 else ''} changed status since "
@@ -39,7 +39,7 @@ kpi = data.catalog()[kpi_id]
 components.chart(charts.kpi_trend(quarters[quarters["kpi"] == kpi_id], name=kpi.name,
                                   unit=kpi.unit, target_kind=kpi.target.kind,
                                   op=kpi.target.op), key="quarterly-trend")
-components.drill_down(filters.Scope(q, scope.team, scope.tier), kpi_id, kpi.name)
+components.drill_down(filters.Scope(quarter, scope.team, scope.tier), kpi_id, kpi.name)
 
 st.subheader("Notes")
 notes = notes_panel.draw(q, scope, names)

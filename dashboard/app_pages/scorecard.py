@@ -7,12 +7,13 @@ page appears sooner without loading Plotly."""
 
 import streamlit as st
 
-from dashboard import charts, components, data, filters, views
+from dashboard import components, data, filters, views
+from metrics import present
 from metrics.catalog import FAMILY_NAMES
 
 scope = filters.current()
 report = data.kpi_report(scope.period, scope.team, scope.tier)
-tiles = data.kpi_tiles(scope.period, scope.team, scope.tier, grain=scope.grain)
+tiles = data.kpi_tiles(scope.period, scope.team, scope.tier)
 counts = views.status_counts(report)
 catalog = data.catalog()
 
@@ -34,16 +35,15 @@ for family, name in FAMILY_NAMES.items():
         continue
     st.subheader(name)
     # one element per tile, in a row that wraps: the status and target are the label's
-    # second line (a tile of four elements in a grid of columns made 16 people opening
-    # the scorecard together wait for ~70 more messages each)
+    # second line (fewer messages per session than a grid of columns: docs/performance.md)
     with st.container(horizontal=True, gap="small"):
         for kpi in by_family[family]:
             tile = tiles[kpi["id"]]
             unit = kpi.get("unit", "")
             st.metric(
                 components.tile_label(kpi, scope.tier is not None),
-                charts.fmt_short(kpi["value"], unit),
-                delta=charts.fmt_delta(tile["delta"], unit),
+                present.compact(kpi["value"], unit),
+                delta=present.compact_delta(tile["delta"], unit),
                 delta_color="inverse" if kpi.get("direction") == "lower" else "normal",
                 delta_description=f"vs {tile['previous']}" if tile["previous"] else None,
                 chart_data=tile["spark"] or None, border=True, width=components.TILE_WIDTH,

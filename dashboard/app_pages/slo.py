@@ -5,11 +5,12 @@ import streamlit as st
 
 from dashboard import charts, components, data, filters, views
 from dashboard.plaintext import plain
+from metrics import present
 
 scope = filters.current()
 st.title("SLO burn")
 slo = data.slo_report(scope.team, scope.tier)
-st.caption(f"Evaluated at {slo.get('at') or '–'} (end of the newest SLI window) · "
+st.caption(f"Evaluated at {present.instant(slo.get('at'))} (end of the newest SLI window) · "
            f"{plain(scope.words)} · SLOs use their own rolling window, not the period filter.")
 if not slo["endpoints"]:
     st.info("No endpoint has serving data in this scope. Ingest `inference_sli` files "
@@ -40,15 +41,15 @@ hours = entry.get("hours_to_exhaustion")
 a, b, c, d = st.columns(4)
 a.metric("Alert", entry["alert"].replace("_", " "), border=True,
          help="Rows fired: " + (", ".join(entry["fired"]) or "none"))
-b.metric("Budget remaining", charts.fmt(entry["budget_remaining"], "%"), border=True)
-c.metric("Availability", charts.fmt(entry["availability"], "%"), border=True,
+b.metric("Budget remaining", present.quantity(entry["budget_remaining"], "%"), border=True)
+c.metric("Availability", present.quantity(entry["availability"], "%"), border=True,
          delta=f"objective {entry['objective']:g} %", delta_color="off", delta_arrow="off")
 d.metric("Time to exhaustion at the 1d rate",
          "not burning" if hours is None else f"{hours:,.0f} h", border=True)
 if entry.get("burning_since"):
     st.markdown(f"🔥 **{plain(endpoint)}** is burning budget (1h burn rate "
                 f"{entry['burn_rates']['1h']:.2f} > 1) since "
-                f"**{views.since_text(entry['burning_since'], slo.get('at'))}**.")
+                f"**{present.since_text(entry['burning_since'], slo.get('at'))}**.")
 else:
     st.caption(f"{plain(endpoint)} is not burning budget now (1h burn rate at or below 1, or no "
                "requests in the last hour).")

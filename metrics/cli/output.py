@@ -4,16 +4,23 @@ from __future__ import annotations
 
 import csv
 import io
-import math
+import textwrap
 from typing import TYPE_CHECKING
 
+from metrics.present import (
+    alert_text,
+    change_text,
+    compact,
+    instant,
+    kpi_target,
+    quantity,
+    status_text,
+)
 from metrics.slo.alerts import LOOKBACKS
 
 if TYPE_CHECKING:
     from metrics.ingest.run import IngestResult
 
-STATUS_WORDS = {"ahead": "ahead ▲", "on_track": "on track ✓", "off_track": "OFF TRACK ✗",
-                "no_data": "no data –", "no_baseline": "no baseline ○"}
 COLOURS = {"ahead": "\033[34m", "on_track": "\033[36m", "off_track": "\033[33;1m",
            "page": "\033[33;1m", "ticket": "\033[35m"}
 RESET = "\033[0m"
@@ -37,72 +44,107 @@ def ingest_summary(r: IngestResult) -> str:
     return "\n".join(lines)
 
 
-def number(value: float | None, unit: str = "") -> str:
-    """Rounded for people: 99.953 → '99.953%' (nines count), 0.0412 → '0.0412', 1234.5 → '1,234'."""
-    if value is None:
-        return "–"
-    size = abs(value)
-    if unit.startswith("%") and 99 < size < 100:
-        digits = 3
-    elif size >= 1000:
-        digits = 0
-    elif size >= 10:
-        digits = 1
-    elif size >= 1 or size == 0:
-        digits = 2
-    else:
-        digits = 2 - int(math.floor(math.log10(size)))  # three significant digits
-    text = f"{value:,.{min(digits, 6)}f}"
-    return f"{text}{'%' if unit.startswith('%') else ''}"
-
-
 def target_text(t: dict, unit: str) -> str:
-    if t["kind"] == "relative":
-        span = "YoY" if (t.get("baseline_periods") or 1) > 1 else "vs prev"
-        out = f"{t['op']} {t['value']:+g}% {span}"
-    else:
-        out = f"{t['op']} {number(t['value'], unit)}"
-    if t.get("stretch") is not None:
-        out += f" (stretch {t['stretch']:g})"
-    if t.get("source") == "organisation":
-        out += " *"
-    return out
+    """The target in words (``present.kpi_target``); '*' marks the organisation's."""
+    return kpi_target(t, unit) + (" *" if t.get("source") == "organisation" else "")
 
 
 def _paint(text: str, key: str, color: bool) -> str:
     return f"{COLOURS[key]}{text}{RESET}" if color and key in COLOURS else text
 
 
-def _table(rows: list[list[str]]) -> str:
-    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+NBSP = "\u00a0"  # a space a wrapped cell never breaks at: "[all tiers]" stays whole
+WIDTH = 100  # every table fits a 100-column terminal: long cells wrap within their column
+
+
+def _table(rows: list[list[str]], widths: list[int]) -> list[str]:
+    """Rows of cells as aligned lines; a cell wraps at spaces (or "\n") within its column's
+    width, so a row may take several lines. The header is underlined."""
+    wrapped = [[_wrap(cell, w) for cell, w in zip(row, widths, strict=True)] for row in rows]
+    used = [max(len(line) for row in wrapped for line in row[i]) for i in range(len(widths))]
     out = []
-    for n, r in enumerate(rows):
-        out.append("  ".join(cell.ljust(w) for cell, w in zip(r, widths, strict=True)).rstrip())
+    for n, row in enumerate(wrapped):
+        for k in range(max(len(cell) for cell in row)):
+            parts = [(cell[k] if k < len(cell) else "").ljust(w) for cell, w in zip(row, used,
+                                                                                   strict=True)]
+            out.append("  ".join(parts).rstrip())
         if n == 0:
-            out.append("  ".join("-" * w for w in widths))
-    return "\n".join(out)
+            out.append("  ".join("-" * w for w in used))
+    return out
+
+
+def _wrap(cell: str, width: int) -> list[str]:
+    lines = []
+    for part in cell.split("\n"):
+        lines += textwrap.wrap(part, width, break_on_hyphens=False) or [""]
+    return lines
+
+
+def _fits(widths: list[int]) -> list[int]:
+    assert sum(widths) + 2 * (len(widths) - 1) <= WIDTH, widths
+    return widths
+
+
+KPI_WIDTHS = _fits([26, 12, 26, 11, 9, 6])
 
 
 def kpis_table(report: dict, color: bool = False) -> str:
+    """Every KPI in 100 columns: name, value, target, status, change, sample size. A KPI the
+    scope cannot filter says "org-wide" and is left out of the count; a running period is
+    "to date", its statuses provisional and its whole-period counts at their pace."""
     scope = report["scope"]
     where = ", ".join(f"{k} {v}" for k, v in scope.items() if v is not None) or "whole org"
-    rows = [["KPI", "value", "unit", "target", "status", "change", "n"]]
-    statuses = []
+    running = report.get("complete") is False
+    rows = [["KPI", "value", "target", "status", "change", "n"]]
+    statuses, counted, marks = [], [], set()
     for k in report["kpis"]:
-        change = "" if k.get("change") is None else f"{k['change']:+.1f}%"
-        rows.append([k["name"], number(k["value"], k["unit"]), k["unit"],
-                     target_text(k["target"], k["unit"]), STATUS_WORDS[k["status"]],
+        name, value = k["name"], compact(k["value"], k["unit"])  # a long unit: see target
+        if (reach := _reach(k, scope)) is not None:
+            name += f" [{reach.replace(' ', NBSP)}]"
+            marks.add(reach)
+        if k.get("pace"):
+            value += " pace"
+            marks.add("pace")
+        change = "" if k.get("change") is None else change_text(k["change"])
+        rows.append([name, value, target_text(k["target"], k["unit"]), status_text(k["status"]),
                      change, str(k.get("sample_size") or 0)])
         statuses.append(k["status"])
-    text = _table(rows).splitlines()
-    for i, status in enumerate(statuses):  # colour after padding so columns stay aligned
-        text[i + 2] = text[i + 2].replace(STATUS_WORDS[status],
-                                          _paint(STATUS_WORDS[status], status, color))
-    good = sum(s in ("ahead", "on_track") for s in statuses)
-    head = f"{report['period']} ({where}): {good} of {len(statuses)} KPIs on track or ahead"
-    note = "* = organisation's target (config)" if any(
-        k["target"].get("source") == "organisation" for k in report["kpis"]) else ""
-    return "\n".join([head, "", *text] + ([f"\n{note}"] if note else []))
+        if _reach(k, scope) is None:
+            counted.append(k["status"])
+    text = _table(rows, KPI_WIDTHS)
+    for i, line in enumerate(text):  # colour after padding so columns stay aligned
+        for status in set(statuses):
+            if status_text(status) in line:
+                text[i] = line.replace(status_text(status),
+                                       _paint(status_text(status), status, color))
+    good = sum(s in ("ahead", "on_track") for s in counted)
+    period = report["period"] + (" to date" if running else "")
+    head = f"{period} ({where}): {good} of {len(counted)} KPIs on track or ahead"
+    if running:
+        head += f"; {report['elapsed']:.0%} of the period has passed, every status provisional"
+    notes = [LEGEND[m] for m in LEGEND if m in marks]
+    if any(k["target"].get("source") == "organisation" for k in report["kpis"]):
+        notes.append("* = organisation's target (config)")
+    return "\n".join([head, "", *text] + (["", *notes] if notes else []))
+
+
+LEGEND = {
+    "org-wide": "[org-wide] = its events carry no team: the whole org's figure, not counted "
+                "above",
+    "all tiers": "[all tiers] = its events carry no tier: every tier's figure, not counted "
+                 "above",
+    "pace": "pace = the count so far scaled to the whole period",
+}
+
+
+def _reach(kpi: dict, scope: dict) -> str | None:
+    """What the figure covers when the scope asks for a cut its events cannot make:
+    "org-wide" (no team column), "all tiers" (no tier column); None when it applies."""
+    if scope.get("team") is not None and kpi.get("team_filter_applied") is False:
+        return "org-wide"
+    if scope.get("tier") is not None and kpi.get("tier_filter_applied") is False:
+        return "all tiers"
+    return None
 
 
 def kpis_csv(report: dict) -> str:
@@ -125,29 +167,40 @@ def _raw(v: object) -> str:
 
 
 
+TABLE_LOOKBACKS = ("1h", "6h", "1d", "3d")  # the alert rows' long look-backs; json/csv: all
+SLO_WIDTHS = _fits([20, 16, 9, 8, 9, *[5] * len(TABLE_LOOKBACKS)])
+
+
 def slo_table(report: dict, color: bool = False) -> str:
-    rows = [["endpoint", "team", "tier", "alert", "burning since", "availability", "objective",
-             "budget left", "latency ok", *LOOKBACKS]]
-    alerts = []
-    for e in report["endpoints"]:
-        fired = f" ({', '.join(e['fired'])})" if e.get("fired") else ""
-        since = e.get("burning_since")
-        rows.append([e["endpoint"], e["team"] or "", str(e["tier"]), e["alert"] + fired,
-                     since[:16].replace("T", " ") if since else "",
-                     number(e["availability"], "%"), f"{e['objective']:g}%",
-                     number(e["budget_remaining"], "%"), number(e["latency_compliance"], "%"),
-                     *[_burn(e["burn_rates"][w]) for w in LOOKBACKS]])
-        alerts.append(e["alert"] + fired)
+    """Endpoints worst first in 100 columns: the endpoint with its team and tier, the alert
+    with the rows that fired and since when, availability against objective, budget left,
+    latency compliance, and the burn rates of the alert rows' long look-backs."""
     if report["at"] is None:
         return ("No SLI windows in the store yet: ingest some with "
                 "'mlkpi ingest inference_sli FILE'.")
-    if len(rows) == 1:
-        return f"SLOs at {report['at']}: no endpoints match."
-    text = _table(rows).splitlines()
-    for i, alert in enumerate(alerts):
-        key = alert.split(" ")[0]
-        text[i + 2] = text[i + 2].replace(alert, _paint(alert, key, color), 1)
-    return f"SLOs at {report['at']} (burn rates per look-back)\n\n" + "\n".join(text)
+    if not report["endpoints"]:
+        return f"SLOs at {instant(report['at'])}: no endpoints match."
+    rows = [["endpoint", "alert", "avail.", "budget", "latency", *TABLE_LOOKBACKS]]
+    alerts = []
+    for e in report["endpoints"]:
+        fired = f"\n{', '.join(e['fired'])}" if e.get("fired") else ""
+        since = e.get("burning_since")
+        rows.append([f"{e['endpoint']}\n{e['team'] or '–'} · tier {e['tier']}",
+                     alert_text(e["alert"]) + fired + (f"\nsince {instant(since)}" if since
+                                                       else ""),
+                     f"{quantity(e['availability'], '%')}\nof {quantity(e['objective'], '%')}",
+                     quantity(e["budget_remaining"], "%"),
+                     quantity(e["latency_compliance"], "%"),
+                     *[_burn(e["burn_rates"][w]) for w in TABLE_LOOKBACKS]])
+        alerts.append((e["alert"], alert_text(e["alert"])))
+    text = _table(rows, SLO_WIDTHS)
+    for i, line in enumerate(text):
+        for key, alert in alerts:
+            if line[SLO_WIDTHS[0] + 2:].startswith(alert):
+                text[i] = line.replace(alert, _paint(alert, key, color), 1)
+    return (f"SLOs at {instant(report['at'])}, worst first. Burn rates over the alert rules' "
+            f"long look-backs\n(all {len(LOOKBACKS)} with --format json or csv).\n\n"
+            + "\n".join(text))
 
 
 def _burn(rate: float | None) -> str:
@@ -172,7 +225,8 @@ def slo_csv(report: dict) -> str:
 
 def status_table(report: dict) -> str:
     rows = [["kind", "rows", "newest event", "stale", "quarantined"]]
+    widths = _fits([20, 14, 22, 6, 11])
     for kind, k in report["kinds"].items():
-        rows.append([kind, f"{k['rows']:,}", k["newest"] or "–", "STALE" if k["stale"] else "",
+        rows.append([kind, f"{k['rows']:,}", instant(k["newest"]), "STALE" if k["stale"] else "",
                      str(report["quarantined"].get(kind, 0) or "")])
-    return f"store: {report['db']}\n\n" + _table(rows)
+    return f"store: {report['db']}\n\n" + "\n".join(_table(rows, widths))

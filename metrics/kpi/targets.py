@@ -15,9 +15,7 @@ from dataclasses import dataclass
 
 from metrics.config import ResolvedTarget
 
-STATUSES = ("ahead", "on_track", "off_track", "no_data", "no_baseline")
-STATUS_LABELS = {"ahead": "Ahead", "on_track": "On track", "off_track": "Off track",
-                 "no_data": "No data", "no_baseline": "No baseline"}
+STATUSES = ("ahead", "on_track", "off_track", "no_data", "no_baseline")  # words: present.py
 _OPS = {">=": operator.ge, ">": operator.gt, "<=": operator.le, "<": operator.lt}
 # Floating-point slack so that 100 × (0.8 − 1.0) ÷ 1.0 = −19.999999999999996 meets "<= −20".
 _RELATIVE_TOLERANCE = 1e-9

@@ -26,7 +26,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from metrics import settings
+from metrics import present, settings
 from metrics.catalog import load_catalog
 from metrics.periods import PeriodError, parse_period
 from metrics.store.notes_db import NoteError, connect, read
@@ -100,7 +100,7 @@ def edit_note(path: str | Path, note_id: int, author: str, text: str,
         if row["version"] != int(base_version):
             raise StaleNote(
                 f"{row['author']} saved a newer version of this note at "
-                f"{_words(row['written_at'])}, after you opened it, so yours was not "
+                f"{present.instant(row['written_at'])}, after you opened it, so yours was not "
                 f"saved; your text is still in the form: read theirs, then save again.",
                 current_version=row["version"])
         version = row["version"] + 1
@@ -185,11 +185,6 @@ def _scope(value: object) -> str:
 def _stamp(at: datetime | None) -> str:
     when = (at or datetime.now(UTC)).astimezone(UTC)
     return when.strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def _words(stamp: str) -> str:
-    """'2026-10-03T17:30:00Z' -> '2026-10-03 17:30 UTC'."""
-    return f"{stamp[:10]} {stamp[11:16]} UTC"
 
 
 def _check_kpi(kpi: str) -> str:

@@ -1,31 +1,28 @@
-"""Once per server process: keep Streamlit's after-run garbage collection cheap, and let
-people who open pages at the same moment take turns instead of all waiting for all.
+"""Tuning for many people opening pages at once, which bets on Streamlit's internals;
+``MLKPI_SERVER_TUNING=0`` turns all of it off (every function here then does nothing).
 
-Streamlit runs a full ``gc.collect(2)`` after every script run (``runner.postScriptGC``).
-With pandas, ibis, plotly and duckdb imported, the heap holds ~200k tracked objects and
-each such collection takes ~0.2 s holding the GIL: 16 people opening the scorecard at
-once mostly waited for each other's collections. ``gc.freeze()`` moves the objects alive
-at that moment (modules, classes, compiled ibis expressions) to the permanent
-generation, which later collections skip; objects made afterwards are collected as
-before, and frozen objects are still freed when their last reference goes.
+What it does, once per server process (docs/performance.md has the measurements):
 
-    freeze_startup()   # app.py, after each run: acts on the first, then a no-op
-    once("pages", build)   # built on the first run, the same object on later runs
+- ``no_collection_after_runs()``, ``freeze_startup()``: Streamlit runs a full
+  ``gc.collect(2)`` after every script run (``runner.postScriptGC``); with pandas, ibis,
+  plotly and duckdb loaded each is a long hold of the GIL that every session waits for.
+  The option is turned off, and ``gc.freeze()`` moves what is alive after the first run
+  (modules, classes, compiled expressions) to the permanent generation, which Python's
+  own collections skip; later objects are collected as before.
+- ``turn()``: drawing a page from cached data is pure Python, one thread at a time. When
+  many sessions draw at once the interpreter interleaves them and all finish together
+  at the end of the burst; taking turns in arrival order gives the same total work but
+  the first person has the page after one page's time, the second after two. Patience
+  is bounded (``PATIENCE_S``), and a run that computes a figure hands its turn on while
+  it computes (``aside()``, in ``cache``), so only drawing ever waits.
+- ``quick_switches()``: the GIL changes threads every 0.1 ms instead of 5 ms, so a
+  script run that released it to send an element gets it back sooner.
+- ``quiet_server_logs()``, ``once()``: per-connection log records and per-run page
+  objects, made once.
 
-Drawing a page from cached data is pure Python (~15 ms of building and sending Streamlit
-elements) and Python runs one thread at a time. When 16 sessions draw at once, the
-interpreter switches between them every few milliseconds, so all 16 finish together at
-the end of the burst: everyone waits for everyone (median = the whole burst). Taking
-turns in arrival order gives the same total work, but the first person has the page
-after one page's time, the second after two, and so on: the median halves, the last
-person is no later. ``turn()`` does that, with bounded patience: a run whose turn has
-not come within ``PATIENCE_S`` (the page before it is slow, e.g. reading a cold store)
-runs anyway, alongside, as it would without turns. And a run that has to compute a
-figure (a cache miss: the first page after an ingest) hands its turn on while it
-computes (``aside()``, in ``data``), so only drawing ever waits for a turn.
-
-    with turn():       # app.py, around each script run
+    with turn():              # app.py, around each script run
         main()
+    freeze_startup()          # app.py, after each run: acts on the first, then a no-op
 """
 
 from __future__ import annotations
@@ -36,8 +33,12 @@ import sys
 import threading
 from collections import deque
 from collections.abc import Callable, Iterator
-from contextlib import AbstractContextManager, contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from typing import Any, TypeVar
+
+from streamlit import config
+
+from metrics import settings
 
 PATIENCE_S = 1.0  # a full burst of 16 warm scorecards is ~0.25 s
 SWITCH_INTERVAL_S = 0.0001  # Python's default is 0.005
@@ -48,9 +49,16 @@ _ONCE: dict[str, Any] = {}
 T = TypeVar("T")
 
 
+def enabled() -> bool:
+    """False when $MLKPI_SERVER_TUNING is "0" (read at each call, so a test can set it)."""
+    return settings.server_tuning()
+
+
 def freeze_startup(moment: str = "first run") -> bool:
     """Collect, then freeze what is left, once per ``moment`` ('first run', 'warm-up');
     True when this call froze."""
+    if not enabled():
+        return False
     with _LOCK:
         if moment in _frozen:
             return False
@@ -60,10 +68,19 @@ def freeze_startup(moment: str = "first run") -> bool:
         return True
 
 
+def no_collection_after_runs() -> None:
+    """Turn off Streamlit's full garbage collection after each script run (read by its
+    script runner at the end of every run)."""
+    if enabled() and config.get_option("runner.postScriptGC"):
+        config.set_option("runner.postScriptGC", False)
+
+
 def quiet_server_logs() -> None:
     """Uvicorn logs each websocket handshake at INFO to a logger nothing prints; making
     those records cost ~2 % of the event loop's time per session. Raise it to WARNING
     (warnings and errors still go where they went)."""
+    if not enabled():
+        return
     logger = logging.getLogger("uvicorn.error")
     if logger.level != logging.WARNING:  # setLevel empties every logger's level cache
         logger.setLevel(logging.WARNING)
@@ -75,17 +92,17 @@ def quick_switches() -> None:
     A script run releases the GIL for every element it sends (a write to the event
     loop's wake-up pipe) and must then wait for it to come back; while the event loop's
     thread is busy with other sessions, that wait lasts up to a whole switch interval.
-    Under 16 sessions at once, py-spy found the script threads in that wait for ~40 % of
-    their time. At 0.1 ms the median of 16 concurrent scorecards fell from 0.21-0.23 s
-    to 0.13-0.18 s over six runs at 30M and 263M rows, for ~10 % more CPU a session.
     """
-    if sys.getswitchinterval() != SWITCH_INTERVAL_S:
+    if enabled() and sys.getswitchinterval() != SWITCH_INTERVAL_S:
         sys.setswitchinterval(SWITCH_INTERVAL_S)
 
 
 def once(name: str, build: Callable[[], T]) -> T:
     """``build()`` on the first call for ``name`` in this process, its result afterwards
-    (``app.py`` is executed afresh on every run; this module is imported once)."""
+    (``app.py`` is executed afresh on every run; this module is imported once); a fresh
+    ``build()`` at every call when the tuning is off."""
+    if not enabled():
+        return build()
     with _LOCK:
         if name not in _ONCE:
             _ONCE[name] = build()
@@ -161,10 +178,11 @@ _TURNS = Turns(PATIENCE_S)
 
 
 def turn() -> AbstractContextManager[bool]:
-    """This process's turns for script runs (see the module's docstring)."""
-    return _TURNS.turn()
+    """This process's turns for script runs (see the module's docstring); without the
+    tuning, every run goes at once (yields False: not in a turn)."""
+    return _TURNS.turn() if enabled() else nullcontext(False)
 
 
 def aside() -> AbstractContextManager[None]:
-    """Around work that is not drawing (``data``'s cache misses): others draw meanwhile."""
-    return _TURNS.aside()
+    """Around work that is not drawing (cache misses): others draw meanwhile."""
+    return _TURNS.aside() if enabled() else nullcontext()

@@ -1,0 +1,58 @@
+"""What deployment sources share: production environments, rollbacks, the common columns."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from fnmatch import fnmatchcase
+from functools import lru_cache
+
+from metrics.importers.base import Rec, Row, path_get
+from metrics.importers.rules import Mapper
+
+DEFAULT_PRODUCTION = ("prod*",)
+
+
+def production_patterns(mapper: Mapper) -> tuple[str, ...]:
+    """The map's ``[deployment] production`` patterns (default ``prod*``), lower-cased."""
+    given = mapper.map.get("deployment.production")
+    patterns = (given,) if isinstance(given, str) else tuple(given or DEFAULT_PRODUCTION)
+    return tuple(p.strip().lower() for p in patterns)
+
+
+def is_production(environment: object, patterns: tuple[str, ...]) -> bool:
+    """``is_production("Production", ("prod*",))`` → True; case is ignored."""
+    return isinstance(environment, str) and _matches(environment, patterns)
+
+
+@lru_cache(maxsize=4096)  # a few environment names, asked once per status
+def _matches(environment: str, patterns: tuple[str, ...]) -> bool:
+    env = environment.strip().lower()
+    return bool(env) and any(fnmatchcase(env, p) for p in patterns)
+
+
+def is_rollback(rec: Rec, mapper: Mapper) -> bool:
+    """True when a field the map's ``[deployment] rollback`` names has the value it gives
+    (a shell pattern, case ignored): ``rollback = { task = "deploy:rollback" }`` or
+    ``{ commit_title = "Revert*" }``. Without that table, no deployment is a rollback."""
+    conditions = mapper.map.get("deployment.rollback") or {}
+    for name, wanted in conditions.items():
+        found = rec.fields.get(name, path_get(rec.data, name))
+        if found is not None and fnmatchcase(str(found).strip().lower(),
+                                             str(wanted).strip().lower()):
+            return True
+    return False
+
+
+def deployment_row(rec: Rec, mapper: Mapper, deployment_id: str,
+                   deployed_at: datetime) -> Row:
+    """A deployment row: the source gives the id and time; the map gives the rest."""
+    ev = mapper.event("deployment", rec, deployment_id)
+    ev.set("deployment_id", deployment_id)
+    ev.rule("team")
+    ev.rule("model")
+    ev.rule("tier")
+    ev.rule("spec_approved_at", "deployment.spec_approved_at", time=True)
+    ev.set("deployed_at", deployed_at)
+    ev.rule("automated", "deployment.automated")
+    ev.set("rollback", is_rollback(rec, mapper))
+    return ev.row()

@@ -1,0 +1,1 @@
+"""One module per ``mlkpi import`` source; see ``metrics.importers`` for the contract."""

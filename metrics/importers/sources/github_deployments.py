@@ -1,0 +1,151 @@
+"""GitHub deployments and their statuses → deployment.
+
+Reads ``GET /repos/{owner}/{repo}/deployments`` pages and the
+``/deployments/{id}/statuses`` lists (a file per call, or ``gh api --paginate`` JSON
+Lines), or ``deployment_status`` (and ``deployment``) webhook payloads. A deployment
+counts at its first ``success`` status in a production environment: the status's own
+``environment`` (else the deployment's) matching the map's ``[deployment] production``
+patterns (default ``prod*``; ``production_environment`` is not trusted); ``deployed_at`` is
+that status's ``created_at``. A deployment with no such status is skipped (never
+successful, not successful yet, or not a production environment). The key is the
+deployment's ``id``. team, model, tier, spec_approved_at and automated come from the map;
+``payload:PATH`` reads the deployment's ``payload``.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator
+from datetime import datetime
+
+from metrics.importers import keys
+from metrics.importers.base import Doc, Rec, Row, ShapeError, Skip, ident
+from metrics.importers.deploys import deployment_row, is_production, production_patterns
+from metrics.importers.rules import Mapper
+from metrics.importers.times import TimeProblem, parse_time
+
+NAME = "github-deployments"
+WRITES = ("deployment",)
+READS = "REST deployments pages plus their statuses, or deployment_status webhook payloads"
+EXAMPLE = ("gh api --paginate repos/OWNER/REPO/deployments > deployments.jsonl; "
+           "for id in $(jq -r '.[].id' deployments.jsonl); do gh api --paginate "
+           "repos/OWNER/REPO/deployments/$id/statuses; done > statuses.jsonl")
+MAP_KEYS = keys.DEPLOYMENT_KEYS
+FAILED_STATES = {"failure", "error", "inactive"}
+
+
+def records(doc: Doc) -> Iterator[Rec]:
+    data = doc.data
+    items = data if isinstance(data, list) else [data]
+    if items and isinstance(items[0], dict) and "deployment_url" in items[0]:
+        yield from _statuses(items, doc)  # a statuses list (the common bulk: read lean)
+        return
+    for item in items:
+        if not isinstance(item, dict):
+            raise ShapeError(_NOT_OURS)
+        if "deployment_status" in item or ("deployment" in item and "repository" in item):
+            yield from _webhook(item, doc)
+        elif "deployment_url" in item and "state" in item:
+            yield _status(item, doc, _tail_id(item["deployment_url"]))
+        elif "statuses_url" in item or ("sha" in item and "environment" in item):
+            yield _deployment(item, doc, None)
+        else:
+            raise ShapeError(_NOT_OURS)
+
+
+def _statuses(items: list, doc: Doc) -> Iterator[Rec]:
+    for item in items:
+        if not isinstance(item, dict) or "deployment_url" not in item or "state" not in item:
+            raise ShapeError(_NOT_OURS)
+        yield Rec(item, doc.file, doc.line, None, {"type": "status",
+                                                   "id": _tail_id(item["deployment_url"])})
+
+
+_NOT_OURS = ("this is not a GitHub deployments page, statuses list or deployment_status "
+             "webhook payload")
+
+
+def _webhook(payload: dict, doc: Doc) -> Iterator[Rec]:
+    deployment = payload.get("deployment")
+    if not isinstance(deployment, dict) or "id" not in deployment:
+        raise ShapeError("a webhook payload has no deployment object")
+    full_name = (payload.get("repository") or {}).get("full_name")
+    yield _deployment(deployment, doc, full_name)
+    if isinstance(payload.get("deployment_status"), dict):
+        yield _status(payload["deployment_status"], doc, ident(deployment["id"], "a deployment"))
+
+
+def _deployment(item: dict, doc: Doc, full_name: str | None) -> Rec:
+    if "id" not in item:
+        raise ShapeError("a deployment has no id")
+    payload = item.get("payload")
+    if isinstance(payload, str) and payload.strip().startswith("{"):
+        try:
+            payload = json.loads(payload)
+        except ValueError:
+            payload = None
+    return Rec(item, doc.file, doc.line, payload=payload if isinstance(payload, dict) else None,
+               fields={"type": "deployment", "id": ident(item["id"], "a deployment"),
+                       "repo": full_name or _repo(item.get("repository_url") or item.get("url")),
+                       "environment": item.get("environment")})
+
+
+def _status(item: dict, doc: Doc, deployment_id: object) -> Rec:
+    return Rec(item, doc.file, doc.line, fields={"type": "status", "id": deployment_id})
+
+
+def _tail_id(url: object) -> object:
+    """``…/deployments/42`` → 42 (a URL of another shape is kept as its text)."""
+    if not isinstance(url, str):
+        raise ShapeError("a deployment status has no deployment_url")
+    return int(url.rsplit("/", 1)[-1]) if url[-1:].isdigit() else url
+
+
+def _repo(url: object) -> str | None:
+    """``https://api.github.com/repos/acme/ranker/deployments/1`` → ``acme/ranker``."""
+    if not isinstance(url, str) or "/repos/" not in url:
+        return None
+    parts = url.split("/repos/", 1)[1].split("/")
+    return "/".join(parts[:2]) if len(parts) >= 2 else None
+
+
+def events(recs: Iterable[Rec], mapper: Mapper) -> Iterator[Row | Skip]:
+    deployments: dict[object, Rec] = {}
+    statuses: dict[object, list[Rec]] = {}
+    for rec in recs:
+        if rec.fields["type"] == "deployment":
+            deployments[rec.fields["id"]] = rec
+        else:
+            statuses.setdefault(rec.fields["id"], []).append(rec)
+    patterns = production_patterns(mapper)
+    for dep_id, rec in deployments.items():
+        yield _event(rec, statuses.get(dep_id, []), patterns, mapper)
+    for _ in statuses.keys() - deployments.keys():
+        yield Skip("statuses without their deployment")
+
+
+def _event(rec: Rec, statuses: list[Rec], patterns: tuple[str, ...],
+           mapper: Mapper) -> Row | Skip:
+    env = rec.data.get("environment")
+    first = None
+    for status in statuses:
+        s = status.data
+        if s.get("state") == "success" and is_production(s.get("environment") or env, patterns):
+            at = _time(s)
+            if at is not None and (first is None or at < first):
+                first = at
+    if first is not None:
+        return deployment_row(rec, mapper, str(rec.fields["id"]), first)
+    if not is_production(env, patterns) and not any(
+            is_production(s.data.get("environment"), patterns) for s in statuses):
+        return Skip("not a production environment")
+    timed = [(at, s.data.get("state")) for s in statuses if (at := _time(s.data)) is not None]
+    ended = bool(timed) and max(timed, key=lambda t: t[0])[1] in FAILED_STATES
+    return Skip("never successful" if ended else "not successful yet")
+
+
+def _time(status: dict) -> datetime | None:
+    try:
+        return parse_time(status.get("created_at"))
+    except TimeProblem:
+        return None

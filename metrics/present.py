@@ -1,0 +1,274 @@
+"""How figures read to people, written once for the CLI, the dashboard and the reports:
+numbers and units, targets, status and alert words, instants and date ranges.
+
+Pure functions over plain values; CSV and JSON carry the raw numbers, never these texts.
+
+    >>> quantity(99.953, "%"), quantity(41.5, "hours"), quantity(None, "%")
+    ('99.953 %', '41.5 hours', '–')
+    >>> kpi_target({"kind": "absolute", "op": ">=", "value": 80, "stretch": 95}, "%")
+    '≥ 80 % (stretch 95 %)'
+    >>> status_text("off_track")
+    '✗ Off track'
+    >>> instant("2026-11-24T22:00:00Z")
+    '2026-11-24 22:00 UTC'
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import UTC, datetime, timedelta
+from numbers import Real
+from typing import Any
+
+MISSING = "–"  # a value that is not there: never "None" or "nan"
+
+# --- status and alert words ----------------------------------------------------------
+# Status is never colour alone: each has a word and a symbol (colours are the medium's:
+# dashboard/theme.py, the CLI's terminal colours).
+STATUS_LABELS = {"ahead": "Ahead", "on_track": "On track", "off_track": "Off track",
+                 "no_data": "No data", "no_baseline": "No baseline"}
+STATUS_SYMBOLS = {"ahead": "▲▲", "on_track": "✓", "off_track": "✗", "no_data": "–",
+                  "no_baseline": "○"}
+ALERT_SYMBOLS = {"page": "✗✗", "ticket": "✗", "ok": "✓", "no_data": "–"}
+
+
+def status_text(status: str | None) -> str:
+    """Symbol and word of a KPI status.
+
+    >>> status_text("ahead"), status_text(None)
+    ('▲▲ Ahead', '– No data')
+    """
+    status = status or "no_data"
+    return f"{STATUS_SYMBOLS.get(status, '?')} {STATUS_LABELS.get(status, status)}"
+
+
+def alert_text(alert: str | None) -> str:
+    """Symbol and word of an SLO alert state.
+
+    >>> alert_text("page"), alert_text("no_data")
+    ('✗✗ page', '– no data')
+    """
+    alert = alert or "no_data"
+    return f"{ALERT_SYMBOLS.get(alert, '?')} {alert.replace('_', ' ')}"
+
+
+# --- numbers -------------------------------------------------------------------------
+
+def missing(value: object) -> bool:
+    """None or NaN."""
+    return value is None or (isinstance(value, float) and math.isnan(value))
+
+
+def _fixed(value: float, decimals: int) -> str:
+    """Thousands separators, at most `decimals` decimals, no trailing zeros, never '-0'."""
+    text = f"{value:,.{decimals}f}"
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return "0" if text == "-0" else text
+
+
+def number(value: object, unit: str = "") -> str:
+    """A number rounded for people; `unit` only chooses the rounding, it is not written.
+
+    Three significant digits below 1, two decimals below 1,000 (three for a percentage
+    between 99 and 100, so the nines stay apart), none from 1,000; no trailing zeros.
+
+    >>> number(99.953, "%"), number(99.95, "%"), number(99.9, "%"), number(84.2105, "%")
+    ('99.953', '99.95', '99.9', '84.21')
+    >>> number(0.044897), number(3.04431), number(80.0), number(1234.5), number(-0.5)
+    ('0.0449', '3.04', '80', '1,234', '-0.5')
+    >>> number(None), number(float("nan")), number("n/a")
+    ('–', '–', 'n/a')
+    """
+    if missing(value):
+        return MISSING
+    if not isinstance(value, Real):
+        return str(value)
+    size = abs(float(value))
+    if size >= 1000:
+        return _fixed(float(value), 0)
+    if 0 < size < 1:  # three significant digits, at most six decimals
+        return _fixed(float(value), min(6, 2 - math.floor(math.log10(size))))
+    nines = unit.startswith("%") and 99 < size < 100
+    return _fixed(float(value), 3 if nines else 2)
+
+
+def unit_suffix(unit: str) -> str:
+    """What follows a number: ' %' for any percentage, ' hours', '' for no unit."""
+    if not unit:
+        return ""
+    return " %" if unit.startswith("%") else f" {unit}"
+
+
+def quantity(value: object, unit: str = "") -> str:
+    """A number and its unit.
+
+    >>> quantity(12345.6, "USD"), quantity(-4.5, "% per year"), quantity(3)
+    ('12,346 USD', '-4.5 %', '3')
+    """
+    text = number(value, unit)
+    return text if text == MISSING else text + unit_suffix(unit)
+
+
+def change_text(change: object) -> str:
+    """A relative change in %, signed.
+
+    >>> change_text(-25.0), change_text(12.345), change_text(0.0), change_text(None)
+    ('-25 %', '+12.35 %', '0 %', '–')
+    """
+    text = quantity(change, "%")
+    return "+" + text if isinstance(change, Real) and change > 0 else text
+
+
+# --- compact numbers, for scorecard tiles ----------------------------------------------
+# A tile (4 per row, ~200 px at 1400 px) shows at most ~10 characters of value: units
+# shorten to a few characters, longer ones go under the tile; USD is a "$" in front.
+SHORT_UNITS = {"%": " %", "% per year": " %", "hours": " h", "minutes": " min", "days": " d",
+               "score (1–5)": " /5", "USD": "", "releases/team/quarter": ""}
+SHORT_UNIT_MAX = 4  # a unit outside SHORT_UNITS this short or shorter shows as it is
+
+
+def short_unit(unit: str) -> str:
+    """' h' for 'hours', '' for 'releases/team/quarter' (too long for a tile)."""
+    if unit in SHORT_UNITS:
+        return SHORT_UNITS[unit]
+    return f" {unit}" if unit and len(unit) <= SHORT_UNIT_MAX else ""
+
+
+def compact(value: object, unit: str = "") -> str:
+    """A tile's value.
+
+    >>> compact(8.667, "releases/team/quarter"), compact(41.5, "hours")
+    ('8.67', '41.5 h')
+    >>> compact(0.0412, "USD"), compact(123456.7, "minutes"), compact(None)
+    ('$0.0412', '123.5k min', '–')
+    """
+    text = number(value, unit)
+    if text == MISSING or not isinstance(value, Real):
+        return text
+    if abs(value) >= 100_000:
+        big = abs(value) >= 1e6
+        text = f"{value / (1e6 if big else 1e3):,.{2 if big else 1}f}{'M' if big else 'k'}"
+    if unit == "USD":
+        return f"{'-' if value < 0 else ''}${text.lstrip('-')}"
+    return text + short_unit(unit)
+
+
+def compact_delta(delta: float | None, unit: str = "") -> str | None:
+    """The change under a tile's value, two significant digits below 1; None if missing.
+
+    >>> compact_delta(0.5, "hours"), compact_delta(-0.01, "USD"), compact_delta(0.0001864, "%")
+    ('+0.5 h', '-$0.01', '+0.00019 %')
+    """
+    if missing(delta):
+        return None
+    size = abs(delta)
+    two_digits = 0 < size < 1
+    text = _fixed(size, min(6, 1 - math.floor(math.log10(size)))) if two_digits else number(size)
+    sign = "-" if delta < 0 else "+"
+    return f"{sign}${text}" if unit == "USD" else f"{sign}{text}{short_unit(unit)}"
+
+
+# --- targets -------------------------------------------------------------------------
+OP_SYMBOLS = {">=": "≥", "<=": "≤", ">": ">", "<": "<"}
+NO_TARGET = "no target"
+
+
+def target_text(op: str | None, value: object, stretch: object = None, unit: str = "",
+                relative: bool = False, baseline_periods: int | None = None) -> str:
+    """A target in words; a relative one is a change in % against its baseline.
+
+    >>> target_text("<=", 60, 30, "minutes")
+    '≤ 60 minutes (stretch 30 minutes)'
+    >>> target_text("<=", -20, -40, "hours", relative=True, baseline_periods=4)
+    'change ≤ -20 % vs a year earlier (stretch -40 %)'
+    >>> target_text(">=", float("nan"))
+    'no target'
+    """
+    if op is None or missing(value):
+        return NO_TARGET
+    unit = "%" if relative else unit
+    text = f"{'change ' if relative else ''}{OP_SYMBOLS.get(op, op)} {quantity(value, unit)}"
+    if relative and baseline_periods:
+        text += " vs the previous period" if baseline_periods == 1 else " vs a year earlier"
+    if not missing(stretch):
+        text += f" (stretch {quantity(stretch, unit)})"
+    return text
+
+
+def kpi_target(target: dict[str, Any] | None, unit: str) -> str:
+    """``target_text`` of a target as the engines report it (kind, op, value, stretch,
+    baseline_periods)."""
+    t = target or {}
+    return target_text(t.get("op"), t.get("value"), t.get("stretch"), unit,
+                       t.get("kind") == "relative", t.get("baseline_periods"))
+
+
+def compact_target(op: str | None, value: object, unit: str = "",
+                   relative: bool = False) -> str:
+    """A target for a tile's label; the stretch and baseline are left to its help.
+
+    >>> compact_target(">=", 2.0, "releases/team/quarter"), compact_target("<=", 60, "minutes")
+    ('≥ 2', '≤ 60 min')
+    >>> compact_target("<=", -20.0, "hours", relative=True)
+    'change ≤ -20 %'
+    """
+    if op is None or missing(value):
+        return NO_TARGET
+    shown = OP_SYMBOLS.get(op, op)
+    if relative:
+        return f"change {shown} {quantity(value, '%')}"
+    return f"{shown} {compact(value, unit)}"
+
+
+# --- instants and periods ------------------------------------------------------------
+
+def _instant(value: str | datetime) -> datetime:
+    if isinstance(value, datetime):
+        return value if value.tzinfo else value.replace(tzinfo=UTC)
+    moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def instant(value: str | datetime | None) -> str:
+    """An instant in UTC to the minute.
+
+    >>> instant("2026-11-21T22:00:00Z"), instant(None)
+    ('2026-11-21 22:00 UTC', '–')
+    """
+    if value is None or value == "":
+        return MISSING
+    return f"{_instant(value).astimezone(UTC):%Y-%m-%d %H:%M} UTC"
+
+
+def dates(start: str | datetime, end: str | datetime) -> str:
+    """A half-open period ``[start, end)`` as its first and last day.
+
+    >>> dates("2026-07-01T00:00:00Z", "2026-10-01T00:00:00Z")
+    '2026-07-01 to 2026-09-30'
+    """
+    first, after = _instant(start), _instant(end)
+    return f"{first:%Y-%m-%d} to {after - timedelta(days=1):%Y-%m-%d}"
+
+
+def duration(hours: int) -> str:
+    """Whole hours; over two days in days and hours.
+
+    >>> duration(2), duration(48), duration(76)
+    ('2 h', '2 d', '3 d 4 h')
+    """
+    if hours < 48:
+        return f"{hours} h"
+    return f"{hours // 24} d" + (f" {hours % 24} h" if hours % 24 else "")
+
+
+def since_text(since: str | None, at: str | None) -> str:
+    """When something started and how long before `at` that was; '–' when not started.
+
+    >>> since_text("2026-11-21T22:00:00Z", "2026-11-22T00:00:00Z")
+    '2026-11-21 22:00 UTC (2 h)'
+    """
+    if not since or not at:
+        return MISSING
+    hours = round((_instant(at) - _instant(since)).total_seconds() / 3600)
+    return f"{instant(since)} ({duration(hours)})"

@@ -1,0 +1,70 @@
+"""dashboard.data and its cache on a real (small) store: one entry per call whatever the
+spelling of its arguments, a new snapshot recomputes, and the cost-by-service statuses
+are the engine's."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+import streamlit as st
+
+from dashboard import cache, data
+from metrics.kpi import report as kpi_engine
+from metrics.periods import parse_period
+from metrics.store.db import snapshot_path
+
+
+def cost(day: str, team: str, service: str, usd: float, inferences: int) -> dict:
+    return {"date": day, "team": team, "service": service, "category": "inference",
+            "cost_usd": usd, "inferences": inferences}
+
+
+@pytest.fixture
+def store(make_store, monkeypatch):
+    db = make_store({"cost": [
+        cost("2026-08-01", "a", "svc1", 30.0, 10000),   # 3.0 per 1k; nothing a year before
+        cost("2026-08-31", "b", "svc2", 20.0, 40000),   # 0.5 per 1k
+        cost("2025-08-10", "b", "svc2", 40.0, 32000),   # 1.25 per 1k a year before
+    ]})
+    monkeypatch.setenv("MLKPI_DB", str(db))
+    monkeypatch.delenv("MLKPI_CONFIG", raising=False)
+    st.cache_data.clear()
+    yield db
+    st.cache_data.clear()
+
+
+def test_cost_by_service_takes_each_status_from_the_engines_rule(store) -> None:
+    table = data.cost_by_service_vs_year(parse_period("2026-08")).set_index("service")
+    # svc2: change 100 × (0.5 − 1.25) ÷ 1.25 = −60, past the −30 stretch; level 1.25 × 0.9
+    assert table.loc["svc2", "cost_per_1k"] == pytest.approx(0.5)
+    assert table.loc["svc2", "target_level"] == pytest.approx(1.125)
+    assert table.loc["svc2", "status"] == "ahead"
+    # svc1 has no cost a year before: no baseline (not "off track")
+    assert table.loc["svc1", "status"] == "no_baseline"
+
+
+def test_equal_calls_share_one_cache_entry_until_the_next_snapshot(store, monkeypatch) -> None:
+    calls = []
+    real = kpi_engine.kpi_series
+
+    def counting(*args, **kwargs):
+        calls.append(args)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(kpi_engine, "kpi_series", counting)
+    aug = parse_period("2026-08")
+    first = data.kpi_series(aug)
+    data.kpi_series(aug, 8)
+    data.kpi_series(aug, n=8, kpi_ids=None, team=None, tier=None)
+    assert len(calls) == 1 and set(first["period"].astype(str)) >= {"2026-08"}
+    data.kpi_series(aug, 4)
+    assert len(calls) == 2
+
+    with cache.one_snapshot() as pinned:
+        snapshot = snapshot_path(store)
+        os.utime(snapshot, (snapshot.stat().st_atime, snapshot.stat().st_mtime + 10))
+        data.kpi_series(aug)  # pinned: the run goes on reading the snapshot it started on
+        assert len(calls) == 2 and cache.current() == pinned
+    data.kpi_series(aug)  # the next run sees the new snapshot
+    assert len(calls) == 3
