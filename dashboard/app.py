@@ -21,7 +21,15 @@ _ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 if _ROOT not in sys.path:  # `streamlit run dashboard/app.py` puts only dashboard/ on the path
     sys.path.insert(0, _ROOT)
 
-from dashboard import cache, components, data, filters, server_tuning, warmup  # noqa: E402
+from dashboard import (  # noqa: E402
+    cache,
+    components,
+    data,
+    filters,
+    server_tuning,
+    signin,
+    warmup,
+)
 from metrics.catalog import CatalogError  # noqa: E402
 from metrics.config import ConfigError  # noqa: E402
 from metrics.periods import PeriodError  # noqa: E402
@@ -90,7 +98,10 @@ def _main() -> None:
     server_tuning.no_collection_after_runs()
     server_tuning.quiet_server_logs()
     server_tuning.quick_switches()
-    page = st.navigation(_pages())
+    who = signin.gate()  # before any data is read: None = sign in first, or not shared
+    page = st.navigation(_pages(), position="sidebar" if who else "hidden")
+    if who is None:
+        return
     warmup.maybe_start()  # a new snapshot: fill the caches of the default views in the back
     try:
         status = data.store_status()

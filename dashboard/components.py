@@ -12,6 +12,7 @@ import streamlit as st
 
 from dashboard import charts, data, filters, theme, views
 from dashboard.filters import Scope
+from dashboard.plaintext import plain
 from metrics import present
 
 SMALL_SAMPLE = 5  # below this many events a value is flagged as resting on a tiny sample
@@ -159,7 +160,7 @@ def scope_caption(scope: Scope, report: dict[str, Any] | None = None) -> None:
     period = f"{scope.period}"
     if report and report.get("period_start"):
         period += f" ({present.dates(report['period_start'], report['period_end'])})"
-    st.caption(f"{period} · {scope.words}")
+    st.caption(f"{period} · {plain(scope.words)}")
 
 
 def table(df: pd.DataFrame, **kwargs: Any) -> None:

@@ -87,6 +87,7 @@ class OrgConfig:
     slo_tiers: Mapping[int, SloOverride] = field(default_factory=dict, hash=False)
     slo_endpoints: Mapping[str, SloOverride] = field(default_factory=dict, hash=False)
     dashboard_url: str | None = None  # [dashboard] url: links in SLO notifications
+    access: Any = None  # metrics.access.Access when the config has an [access] table
 
 
 @dataclass(frozen=True)
@@ -150,9 +151,9 @@ def load_config(path: str | Path | None, catalog: Catalog | None = None) -> OrgC
 
 def _parse(data: dict[str, Any], path: Path, catalog: Catalog) -> OrgConfig:
     for key in data:
-        if key not in ("kpi", "slo", "dashboard"):
-            raise ConfigError(f"unknown key {key} (a config has only kpi, slo and dashboard "
-                              f"tables)")
+        if key not in ("kpi", "slo", "dashboard", "access"):
+            raise ConfigError(f"unknown key {key} (a config has only kpi, slo, dashboard and "
+                              "access tables)")
     kpis = {kpi_id: _parse_kpi(kpi_id, table, catalog)
             for kpi_id, table in _table(data, "kpi").items()}
     slo = _table(data, "slo")
@@ -163,8 +164,12 @@ def _parse(data: dict[str, Any], path: Path, catalog: Catalog) -> OrgConfig:
              for key, value in _table(slo, "tier", "slo.").items()}
     endpoints = {name: _parse_slo(f"slo.endpoint.{_quote(name)}", value)
                  for name, value in _table(slo, "endpoint", "slo.").items()}
+    access = None
+    if "access" in data:
+        from metrics.access import parse_access  # it imports ConfigError from here
+        access = parse_access(data["access"])
     return OrgConfig(path=path, kpis=kpis, slo_tiers=tiers, slo_endpoints=endpoints,
-                     dashboard_url=_parse_dashboard(_table(data, "dashboard")))
+                     dashboard_url=_parse_dashboard(_table(data, "dashboard")), access=access)
 
 
 def _parse_dashboard(table: dict[str, Any]) -> str | None:

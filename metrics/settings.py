@@ -47,6 +47,10 @@ SETTINGS = (
     Setting("MLKPI_SERVER_TUNING", "0: the dashboard's server runs Streamlit as it comes (no "
                                    "turns, gc.freeze or switch interval; docs/performance.md)"),
     Setting("MLKPI_DEBUG", "1: an unexpected error shows its traceback"),
+    Setting("MLKPI_COOKIE_SECRET", "signs the sign-in cookie; set it to keep people signed "
+                                   "in across restarts (default: new at each start)"),
+    Setting("MLKPI_NO_SIGN_IN_EXPOSED", "set by `mlkpi serve --no-sign-in` beyond this "
+                                        "machine: every page says anyone can open it"),
 )
 
 
@@ -111,3 +115,11 @@ def server_tuning() -> bool:
 
 def debug() -> bool:
     return _get("MLKPI_DEBUG") not in (None, "0")
+
+
+def cookie_secret(environ: Environ = None) -> str | None:
+    return _get("MLKPI_COOKIE_SECRET", environ)
+
+
+def no_sign_in_exposed(environ: Environ = None) -> bool:
+    return _get("MLKPI_NO_SIGN_IN_EXPOSED", environ) not in (None, "0")

@@ -2,7 +2,7 @@
 
 * ``build_sample_store(folder)``: the small sample (seed 42, as of 2026-11-22), ingested
   kind by kind through the real ingest path.
-* ``DashboardServer(db)``: ``streamlit run dashboard/app.py`` in a private folder holding the
+* ``DashboardServer(db)``: ``streamlit run dashboard/server.py`` in a private folder holding the
   same ``.streamlit/config.toml`` that ``mlkpi serve`` writes
   (``metrics.cli.serve.streamlit_config``), on a free port, with ``MLKPI_DB``;
   ready when ``/_stcore/health`` answers ``ok``.
@@ -37,7 +37,7 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
-APP = ROOT / "dashboard" / "app.py"
+APP = ROOT / "dashboard" / "server.py"  # what `mlkpi serve` runs (metrics.cli.serve.APP)
 CHROMIUM = Path("/usr/bin/chromium")
 LAUNCH_ARGS = ["--no-sandbox", "--disable-dev-shm-usage", "--disable-background-networking",
                "--disable-component-update"]
@@ -110,10 +110,13 @@ class DashboardServer:
     """
 
     def __init__(self, db: Path, config: Path | None = None, address: str = "127.0.0.1",
-                 start_timeout: float = 90.0) -> None:
+                 start_timeout: float = 90.0, env: dict[str, str] | None = None,
+                 host: str | None = None) -> None:
         self.db = Path(db).resolve()
         self.config = config
         self.address = address
+        self.host = host or address  # the name browsers use (sign-in needs "localhost")
+        self.env = env or {}
         self.start_timeout = start_timeout
         self.port = 0
         self.proc: subprocess.Popen | None = None
@@ -136,7 +139,7 @@ class DashboardServer:
         (self.run_dir / ".streamlit").mkdir()
         (self.run_dir / ".streamlit" / "config.toml").write_text(
             streamlit_config(self.port, self.address, []))
-        env = dict(os.environ, MLKPI_DB=str(self.db), PYTHONUNBUFFERED="1")
+        env = dict(os.environ, MLKPI_DB=str(self.db), PYTHONUNBUFFERED="1", **self.env)
         env.pop("MLKPI_CONFIG", None)
         if self.config is not None:
             env["MLKPI_CONFIG"] = str(Path(self.config).resolve())
@@ -184,7 +187,7 @@ class DashboardServer:
 
     # facts
     def url(self, path: str = "/") -> str:
-        return f"http://{self.address}:{self.port}{path}"
+        return f"http://{self.host}:{self.port}{path}"
 
     @property
     def pid(self) -> int:

@@ -1,13 +1,16 @@
 """Data health (`/data`): rows and newest event per kind, stale kinds, quarantined rows
 with their reasons, ingest history."""
 
+from pathlib import Path
+
 import streamlit as st
 
 from dashboard import charts, components, data, views
 
 status = st.session_state.get("_status") or data.store_status()
 st.title("Data health")
-st.caption(f"Store: {status.get('db', '')} (read-only snapshot)")
+# the file's name only: people the link is shared with never learn the server's folders
+st.caption(f"Store: {Path(status.get('db') or '').name or '–'} (read-only snapshot)")
 if status.get("state") == "missing":
     components.empty_state(status)
     st.stop()

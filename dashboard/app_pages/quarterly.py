@@ -3,10 +3,8 @@ last year; changed status first; trends; notes; report download."""
 
 import streamlit as st
 
-from dashboard import charts, components, data, filters, report
-from metrics import present
+from dashboard import charts, components, data, filters, notes_panel, report
 from metrics.periods import quarter_of
-from metrics.store.notes import NoteError
 
 scope = filters.current()
 quarter = quarter_of(scope.period)
@@ -53,42 +51,7 @@ components.chart(charts.kpi_trend(quarters[quarters["kpi"] == kpi_id], name=kpi.
 components.drill_down(filters.Scope(quarter, scope.team, scope.tier), kpi_id, kpi.name)
 
 st.subheader("Notes")
-notes = data.notes_for(quarter, scope.team, scope.tier)
-for note in notes:
-    with st.container(border=True):
-        st.markdown(f"**{names.get(note['kpi'], note['kpi'])}** — {note['text']}")
-        st.caption(f"{note['author']}, {present.instant(note['written_at'])}"
-                   + (f" · {note['versions']} versions" if note["versions"] > 1 else ""))
-        with st.expander("History and edit"):
-            for version in data.note_history(note["id"]):
-                st.caption(f"v{version['version']} · {version['author']} · "
-                           f"{present.instant(version['written_at'])}: {version['text']}")
-            with st.form(f"edit-note-{note['id']}", clear_on_submit=True):
-                author = st.text_input("Your name", max_chars=80)
-                text = st.text_area("New text", value=note["text"], max_chars=5000)
-                if st.form_submit_button("Save new version"):
-                    try:
-                        data.edit_note(note["id"], author, text)
-                        st.rerun()
-                    except NoteError as exc:
-                        st.warning(str(exc))
-if not notes:
-    st.caption(f"No notes for {q} in this scope yet.")
-with st.form("add-note", clear_on_submit=True):
-    st.markdown(f"Add a note to {q} ({scope.words})")
-    note_kpi = st.selectbox("KPI", list(names), format_func=names.get, index=None,
-                            key="note-kpi")
-    author = st.text_input("Your name", max_chars=80, key="note-author")
-    text = st.text_area("Note", max_chars=5000, key="note-text")
-    if st.form_submit_button("Add note", key="note-add"):
-        if note_kpi is None:
-            st.warning("Pick the KPI the note is about.")
-        else:
-            try:
-                data.add_note(note_kpi, quarter, scope.team, scope.tier, author, text)
-                st.rerun()
-            except NoteError as exc:
-                st.warning(str(exc))
+notes = notes_panel.draw(q, scope, names)
 
 st.subheader("Download")
 st.caption("The review pack, the same as `mlkpi report`: summary, every KPI, a trend chart "

@@ -4,13 +4,14 @@ error-budget burn-down and latency per endpoint."""
 import streamlit as st
 
 from dashboard import charts, components, data, filters, views
+from dashboard.plaintext import plain
 from metrics import present
 
 scope = filters.current()
 st.title("SLO burn")
 slo = data.slo_report(scope.team, scope.tier)
 st.caption(f"Evaluated at {present.instant(slo.get('at'))} (end of the newest SLI window) · "
-           f"{scope.words} · SLOs use their own rolling window, not the period filter.")
+           f"{plain(scope.words)} · SLOs use their own rolling window, not the period filter.")
 if not slo["endpoints"]:
     st.info("No endpoint has serving data in this scope. Ingest `inference_sli` files "
             "(`mlkpi ingest inference_sli FILE`) or widen the team/tier filter.")
@@ -46,11 +47,11 @@ c.metric("Availability", present.quantity(entry["availability"], "%"), border=Tr
 d.metric("Time to exhaustion at the 1d rate",
          "not burning" if hours is None else f"{hours:,.0f} h", border=True)
 if entry.get("burning_since"):
-    st.markdown(f"🔥 **{endpoint}** is burning budget (1h burn rate "
+    st.markdown(f"🔥 **{plain(endpoint)}** is burning budget (1h burn rate "
                 f"{entry['burn_rates']['1h']:.2f} > 1) since "
                 f"**{present.since_text(entry['burning_since'], slo.get('at'))}**.")
 else:
-    st.caption(f"{endpoint} is not burning budget now (1h burn rate at or below 1, or no "
+    st.caption(f"{plain(endpoint)} is not burning budget now (1h burn rate at or below 1, or no "
                "requests in the last hour).")
 
 components.chart(charts.burn_rates(data.burn_rate_series(endpoint), entry["thresholds"],

@@ -1,57 +1,60 @@
 """Quarterly-review notes: a small SQLite store of their own, never the event store.
 
 Each note belongs to one KPI, one period and one scope (team, tier) and keeps every
-version: an edit adds a version, nothing is overwritten.
+version: an edit adds a version, nothing is overwritten, a hidden note stays in history.
+Every write (add, edit, hide, show) is audited with who, when and from which page.
 
-    add_note(path, "cicd_coverage", "2026Q3", None, None, "ana", "New pipeline rolled out")
-    edit_note(path, 1, "ben", "New pipeline rolled out to 3 of 5 teams")
-    notes_for(path, "2026Q3", None, None)   # latest text, by ben, 2 versions
-    note_history(path, 1)                    # both versions, oldest first
+    add_note(path, "cicd_coverage", "2026Q3", None, None, "Ana", "New pipeline",
+             email="ana@example.com", page="/quarterly?period=2026Q3")      # -> 1
+    edit_note(path, 1, "Ana", "New pipeline, 3 of 5 teams", base_version=1)   # -> 2
+    edit_note(path, 1, "Ben", "…", base_version=1)   # StaleNote: "Ana saved version 2 at …"
+    hide_note(path, 1, True, who="Ops", email="ops@example.com")
+    notes_for(path, "2026Q3")                        # [] (hidden); include_hidden=True: [note]
+
+An edit names the version its writer saw (``base_version``): when someone saved in between,
+it is refused with a sentence naming who and when, and nothing is stored. Writes run in one
+``BEGIN IMMEDIATE`` transaction each, so writers in several processes take turns instead
+of losing versions; a busy or broken file is said in one sentence, never with its path.
 
 The default file sits beside the store (``mlkpi.duckdb.notes.sqlite``) unless
-``$MLKPI_NOTES`` names another. One connection per call (WAL mode), so Streamlit
-sessions in different threads never share one.
+``$MLKPI_NOTES`` names another.
 """
 
 from __future__ import annotations
 
-import contextlib
-import sqlite3
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from metrics import settings
+from metrics import present, settings
 from metrics.catalog import load_catalog
-from metrics.errors import MlkpiError
 from metrics.periods import PeriodError, parse_period
+from metrics.store.notes_db import NoteError, connect, read
 
 MAX_AUTHOR = 80
 MAX_TEXT = 5000
+MAX_PAGE = 500
 
-_SCHEMA = (
-    """CREATE TABLE IF NOT EXISTS note (
-        id INTEGER PRIMARY KEY AUTOINCREMENT,
-        kpi TEXT NOT NULL, period TEXT NOT NULL, team TEXT NOT NULL, tier TEXT NOT NULL,
-        created_at TEXT NOT NULL, created_by TEXT NOT NULL)""",
-    """CREATE TABLE IF NOT EXISTS note_version (
-        note_id INTEGER NOT NULL REFERENCES note(id), version INTEGER NOT NULL,
-        author TEXT NOT NULL, text TEXT NOT NULL, written_at TEXT NOT NULL,
-        PRIMARY KEY (note_id, version))""",
-    "CREATE INDEX IF NOT EXISTS note_scope ON note (period, team, tier)",
-)
+__all__ = ["NoteError", "StaleNote", "add_note", "edit_note", "hide_note", "notes_for",
+           "note_history", "audit_log", "notes_path", "MAX_TEXT", "MAX_AUTHOR"]
 
 _LATEST = """
     SELECT n.id, n.kpi, n.period, n.team, n.tier, n.created_at, n.created_by,
-           v.version, v.author, v.text, v.written_at
+           n.created_by_email, n.hidden_at, n.hidden_by,
+           v.version, v.author, v.author_email, v.text, v.written_at
     FROM note n JOIN note_version v ON v.note_id = n.id
     WHERE v.version = (SELECT max(version) FROM note_version WHERE note_id = n.id)
 """
+_ADD_VERSION = ("INSERT INTO note_version (note_id, version, author, author_email, text, "
+                "written_at) VALUES (?, ?, ?, ?, ?, ?)")
 
 
-class NoteError(MlkpiError, ValueError):
-    """A note that cannot be stored, said in one sentence."""
+class StaleNote(NoteError):
+    """An edit made against a version someone else has since replaced."""
+
+    def __init__(self, message: str, current_version: int) -> None:
+        super().__init__(message)
+        self.current_version = current_version
 
 
 def notes_path(db: str | Path, environ: dict[str, str] | None = None) -> Path:
@@ -63,82 +66,110 @@ def notes_path(db: str | Path, environ: dict[str, str] | None = None) -> Path:
 
 
 def add_note(path: str | Path, kpi: str, period: str, team: str | None, tier: int | str | None,
-             author: str, text: str, at: datetime | None = None) -> int:
+             author: str, text: str, at: datetime | None = None, *, email: str = "",
+             page: str = "") -> int:
     """Store a new note and return its id."""
     kpi, period = _check_kpi(kpi), _check_period(period)
-    author, text = _check_author(author), _check_text(text)
+    text, author = check_text(text), _check_author(author)
     when = _stamp(at)
-    with _connect(path, create=True) as con:
+    with connect(path) as con:
         cur = con.execute(
-            "INSERT INTO note (kpi, period, team, tier, created_at, created_by) "
-            "VALUES (?, ?, ?, ?, ?, ?)",
-            (kpi, period, _scope(team), _scope(tier), when, author))
+            "INSERT INTO note (kpi, period, team, tier, created_at, created_by, "
+            "created_by_email) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (kpi, period, _scope(team), _scope(tier), when, author, email))
         note_id = int(cur.lastrowid)
-        con.execute("INSERT INTO note_version VALUES (?, 1, ?, ?, ?)",
-                    (note_id, author, text, when))
+        con.execute(_ADD_VERSION,
+                    (note_id, 1, author, email, text, when))
+        _audit(con, when, "add", note_id, 1, author, email, page)
     return note_id
 
 
 def edit_note(path: str | Path, note_id: int, author: str, text: str,
-              at: datetime | None = None) -> int:
-    """Add a new version of a note; returns the version number. Earlier versions stay."""
-    author, text = _check_author(author), _check_text(text)
-    with _connect(path, create=True) as con:
-        row = con.execute("SELECT max(version) FROM note_version WHERE note_id = ?",
+              at: datetime | None = None, *, base_version: int, email: str = "",
+              page: str = "") -> int:
+    """Add a new version of a note made from ``base_version``; returns the new version.
+    Refused (``StaleNote``) when the note has moved on since ``base_version``."""
+    text, author = check_text(text), _check_author(author)
+    when = _stamp(at)
+    with connect(path) as con:
+        row = con.execute("SELECT version, author, written_at FROM note_version "
+                          "WHERE note_id = ? ORDER BY version DESC LIMIT 1",
                           (int(note_id),)).fetchone()
-        if row is None or row[0] is None:
+        if row is None:
             raise NoteError(f"there is no note {note_id}; add it first.")
-        version = row[0] + 1
-        con.execute("INSERT INTO note_version VALUES (?, ?, ?, ?, ?)",
-                    (int(note_id), version, author, text, _stamp(at)))
+        if row["version"] != int(base_version):
+            raise StaleNote(
+                f"{row['author']} saved a newer version of this note at "
+                f"{present.instant(row['written_at'])}, after you opened it, so yours was not "
+                f"saved; your text is still in the form: read theirs, then save again.",
+                current_version=row["version"])
+        version = row["version"] + 1
+        con.execute(_ADD_VERSION,
+                    (int(note_id), version, author, email, text, when))
+        _audit(con, when, "edit", int(note_id), version, author, email, page)
     return version
 
 
+def hide_note(path: str | Path, note_id: int, hidden: bool = True, at: datetime | None = None,
+              *, who: str, email: str = "", page: str = "") -> None:
+    """Hide a note from the review (or show it again); its versions all stay."""
+    who, when = _check_author(who), _stamp(at)
+    with connect(path) as con:
+        if con.execute("SELECT 1 FROM note WHERE id = ?", (int(note_id),)).fetchone() is None:
+            raise NoteError(f"there is no note {note_id}.")
+        con.execute("UPDATE note SET hidden_at = ?, hidden_by = ? WHERE id = ?",
+                    (when if hidden else None, who if hidden else None, int(note_id)))
+        _audit(con, when, "hide" if hidden else "show", int(note_id), None, who, email, page)
+
+
 def notes_for(path: str | Path, period: str, team: str | None = None,
-              tier: int | str | None = None) -> list[dict[str, Any]]:
+              tier: int | str | None = None, include_hidden: bool = False
+              ) -> list[dict[str, Any]]:
     """The latest version of every note of one period and scope, by KPI then age."""
-    if not Path(path).exists():
-        return []
-    with _connect(path) as con:
-        rows = con.execute(
-            _LATEST + " AND n.period = ? AND n.team = ? AND n.tier = ? ORDER BY n.kpi, n.id",
-            (_check_period(period), _scope(team), _scope(tier))).fetchall()
+    sql = _LATEST + " AND n.period = ? AND n.team = ? AND n.tier = ?"
+    if not include_hidden:
+        sql += " AND n.hidden_at IS NULL"
+    rows = read(path, sql + " ORDER BY n.kpi, n.id",
+                (_check_period(period), _scope(team), _scope(tier)))
     return [_note(row) for row in rows]
 
 
 def note_history(path: str | Path, note_id: int) -> list[dict[str, Any]]:
-    """Every version of a note, oldest first: version, author, text, written_at."""
-    if not Path(path).exists():
-        return []
-    with _connect(path) as con:
-        rows = con.execute(
-            "SELECT version, author, text, written_at FROM note_version "
-            "WHERE note_id = ? ORDER BY version", (int(note_id),)).fetchall()
+    """Every version of a note, oldest first: version, author, author_email, text,
+    written_at."""
+    rows = read(path, "SELECT version, author, author_email, text, written_at "
+                      "FROM note_version WHERE note_id = ? ORDER BY version", (int(note_id),))
     return [dict(row) for row in rows]
 
 
-@contextlib.contextmanager
-def _connect(path: str | Path, create: bool = False) -> Iterator[sqlite3.Connection]:
-    """One connection per call; commits on success, rolls back on error, always closes."""
-    path = Path(path)
-    if create:
-        path.parent.mkdir(parents=True, exist_ok=True)
-    con = sqlite3.connect(path, timeout=10)
-    con.row_factory = sqlite3.Row
-    try:
-        con.execute("PRAGMA journal_mode=WAL")
-        con.execute("PRAGMA foreign_keys=ON")
-        for statement in _SCHEMA:
-            con.execute(statement)
-        with con:  # one transaction
-            yield con
-    except sqlite3.Error as exc:
-        raise NoteError(f"cannot use the notes file {path}: {exc}.") from exc
-    finally:
-        con.close()
+def audit_log(path: str | Path, note_id: int | None = None) -> list[dict[str, Any]]:
+    """Every write, oldest first: at, action, note_id, version, who, who_email, page."""
+    sql = "SELECT at, action, note_id, version, who, who_email, page FROM note_audit"
+    rows = read(path, sql + (" WHERE note_id = ?" if note_id is not None else "")
+                + " ORDER BY id", (int(note_id),) if note_id is not None else ())
+    return [dict(row) for row in rows]
 
 
-def _note(row: sqlite3.Row) -> dict[str, Any]:
+def check_text(text: str) -> str:
+    """The note's text, stripped; refused in one sentence when empty or too long."""
+    text = (text or "").strip()
+    if not text:
+        raise NoteError("a note needs some text.")
+    if len(text) > MAX_TEXT:
+        raise NoteError(f"this note is too long: {len(text):,} characters, and a note is at "
+                        f"most {MAX_TEXT:,}; shorten it and save again (your text is still "
+                        f"in the form).")
+    return text
+
+
+def _audit(con: Any, when: str, action: str, note_id: int, version: int | None, who: str,
+           email: str, page: str) -> None:
+    con.execute("INSERT INTO note_audit (at, action, note_id, version, who, who_email, page) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (when, action, note_id, version, who, email or "", (page or "")[:MAX_PAGE]))
+
+
+def _note(row: Any) -> dict[str, Any]:
     note = dict(row)
     note["team"] = note["team"] or None
     note["tier"] = int(note["tier"]) if note["tier"] else None
@@ -170,18 +201,9 @@ def _check_period(period: str) -> str:
 
 
 def _check_author(author: str) -> str:
-    author = (author or "").strip()
+    author = " ".join((author or "").split())
     if not author:
-        raise NoteError("a note needs an author; type your name.")
-    if len(author) > MAX_AUTHOR:
-        raise NoteError(f"an author name is at most {MAX_AUTHOR} characters.")
+        raise NoteError("a note needs an author.")
+    if len(author) > MAX_AUTHOR:  # a name from an identity provider: kept, shortened
+        author = author[:MAX_AUTHOR - 1] + "…"
     return author
-
-
-def _check_text(text: str) -> str:
-    text = (text or "").strip()
-    if not text:
-        raise NoteError("a note needs some text.")
-    if len(text) > MAX_TEXT:
-        raise NoteError(f"a note is at most {MAX_TEXT} characters.")
-    return text

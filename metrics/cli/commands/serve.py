@@ -20,7 +20,9 @@ def add(sub) -> dict:
         c.add_argument("--port", type=int, default=8501, metavar="N",
                        help="port to listen on (default 8501)")
         c.add_argument("--address", default="localhost", metavar="HOST",
-                       help="address to listen on (default localhost; 0.0.0.0 for all)")
+                       help="address to listen on (default localhost: this machine only; "
+                            "0.0.0.0 for all, which needs [access] in the config for "
+                            "sign-in, or --no-sign-in)")
         if name == "serve":
             c.add_argument("--backend", metavar="URL", default=argparse.SUPPRESS,
                            help="serve the reports 'mlkpi refresh --backend URL' stored "
@@ -29,6 +31,10 @@ def add(sub) -> dict:
         c.add_argument("--allow-host", action="append", default=[], metavar="NAME",
                        help="a host name browsers may use to reach the server, besides "
                             "localhost (repeatable); needed when serving behind a name")
+        c.add_argument("--no-sign-in", action="store_true",
+                       help="listen on --address beyond this machine WITHOUT sign-in: anyone "
+                            "who can reach it reads every page and writes notes (refused "
+                            "when the config has an [access] table)")
     return {"serve": run_serve, "demo": run_demo}
 
 
@@ -49,7 +55,8 @@ def run_serve(args: argparse.Namespace, db: Path) -> int:
                   f"--backend {url}' (on a schedule) so the dashboard has figures.",
                   file=sys.stderr)
     return serve(db, config=config_path_from_env(args.config), port=args.port,
-                 address=args.address, allow_hosts=args.allow_host, backend=url)
+                 address=args.address, allow_hosts=args.allow_host, backend=url,
+                 no_sign_in=args.no_sign_in)
 
 
 def run_demo(args: argparse.Namespace, db: Path) -> int:
@@ -60,4 +67,4 @@ def run_demo(args: argparse.Namespace, db: Path) -> int:
         print(f"No store at {db}: building one from sample data ending today…", file=sys.stderr)
         build_demo_store(db, say=lambda msg: print(msg, file=sys.stderr))
     return serve(db, config=config_path_from_env(args.config), port=args.port,
-                 address=args.address, allow_hosts=args.allow_host)
+                 address=args.address, allow_hosts=args.allow_host, no_sign_in=args.no_sign_in)
