@@ -4,6 +4,7 @@ last year; changed status first; trends; notes; report download."""
 import streamlit as st
 
 from dashboard import charts, components, data, filters, notes_panel, report
+from metrics import present
 from metrics.periods import quarter_of
 
 scope = filters.current()
