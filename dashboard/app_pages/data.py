@@ -7,7 +7,8 @@ from dashboard import charts, components, data, views
 
 status = st.session_state.get("_status") or data.store_status()
 st.title("Data health")
-st.caption(f"Store: {status.get('db', '')} (read-only snapshot)")
+st.caption("The event store, read from a read-only snapshot. (Where it lives on the "
+           "server is for its operator: `mlkpi status`.)")
 if status.get("state") == "missing":
     components.empty_state(status)
     st.stop()
@@ -33,9 +34,9 @@ if quarantine.empty:
     st.caption("No rows held back.")
 else:
     st.markdown(f"{len(quarantine)} most recent rows held back by ingest, with the reason.")
-    components.table(quarantine)
+    components.table(views.without_paths(quarantine))
     st.download_button("Download CSV", views.to_csv(quarantine), mime="text/csv",
                        file_name="quarantine.csv", on_click="ignore")
 
 st.subheader("Ingest history")
-components.table(data.ingest_history())
+components.table(views.without_paths(data.ingest_history()))

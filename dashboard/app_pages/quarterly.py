@@ -1,42 +1,52 @@
 """Quarterly review (`/quarterly`): every KPI of the quarter against target, last quarter and
-last year; changed status first; trends; notes; report download."""
+last year; changed status first; trends; notes (folded, a page at a time); report download.
+The chosen KPI is in the link (``kpi=cicd_coverage``)."""
 
 import streamlit as st
 
-from dashboard import charts, components, data, filters, report
+from dashboard import charts, components, data, filters, report, tiles, views
 from metrics import present
 from metrics.periods import quarter_of
 from metrics.store.notes import NoteError
 
+NOTES_PER_PAGE = 10
+ROW_PX, HEAD_PX = 35, 38  # st.dataframe's row and header heights: every row shown
+
 scope = filters.current()
 quarter = quarter_of(scope.period)
 q = quarter.label
-st.title(f"Quarterly review — {q}")
+kpis_report = data.kpi_report(quarter, scope.team, scope.tier)
+running = kpis_report.get("complete") is False
+st.title(f"Quarterly review — {q}" + (" to date" if running else ""))
 if quarter != scope.period:
     st.info(f"The review covers whole quarters: showing {q}, the quarter holding "
-            f"{scope.period}.", icon="ℹ️")
+            f"{scope.period.label}.", icon="ℹ️")
 
-kpis_report = data.kpi_report(quarter, scope.team, scope.tier)
 quarters = data.kpi_series(quarter, 8, None, scope.team, scope.tier)
 table = data.review_table(quarter, scope.team, scope.tier)
 components.scope_caption(scope, kpis_report)
-changed = int(table["_changed"].sum())
-st.markdown(f"**{changed}** KPI{'s' if changed != 1 else ''} changed status since "
-            f"{quarter.shift(-1).label} (listed first). QoQ and YoY are changes in % of "
-            f"the value against {quarter.shift(-1).label} and {quarter.shift(-4).label}.")
+marks = {k["id"]: tiles.scope_mark(k, scope) for k in kpis_report["kpis"]}
+main, more = views.review_view(table, kpis_report, quarters, quarter.shift(-1).label,
+                               quarter.shift(-4).label, marks)
+changed = int((main["Changed"] != "").sum())
+if running:
+    st.markdown(f"{q} is still running: every status is provisional, and none is counted "
+                f"as a change of status against {quarter.shift(-1).label}.")
+else:
+    st.markdown(f"**{changed}** KPI{'s' if changed != 1 else ''} changed status since "
+                f"{quarter.shift(-1).label} (listed first, marked ✱). Changes read in "
+                "percentage points (pp) for a KPI in %, in % of the earlier value otherwise.")
 components.freshness_banner(kpis_report, list(table["id"]))
-components.table(
-    table.drop(columns=["_changed", "id", "Family"]),
-    column_config={
-        "Value": st.column_config.NumberColumn(format="%.4g"),
-        "QoQ %": st.column_config.NumberColumn(format="%+.1f"),
-        "YoY %": st.column_config.NumberColumn(format="%+.1f"),
-        "Stale": st.column_config.CheckboxColumn(),
-    })
+components.table(main, height=HEAD_PX + ROW_PX * len(main), column_config={
+    "KPI": st.column_config.TextColumn(pinned=True, width="medium"),
+    "Target": st.column_config.TextColumn(width="medium"),
+})
+with st.expander("More columns: previous status, sample size, stale data, family"):
+    components.table(more, height=HEAD_PX + ROW_PX * len(more))
 
 st.subheader("Trend")
 names = dict(zip(table["id"], table["KPI"], strict=False))
-kpi_id = st.selectbox("KPI", list(names), format_func=names.get, key="quarterly-kpi")
+kpi_id = filters.url_choice("kpi", list(names), "KPI", format_func=names.get)
 kpi = data.catalog()[kpi_id]
 components.chart(charts.kpi_trend(quarters[quarters["kpi"] == kpi_id], name=kpi.name,
                                   unit=kpi.unit, target_kind=kpi.target.kind,
@@ -45,15 +55,23 @@ components.drill_down(filters.Scope(quarter, scope.team, scope.tier), kpi_id, kp
 
 st.subheader("Notes")
 notes = data.notes_for(quarter, scope.team, scope.tier)
-for note in notes:
+pages = max(1, -(-len(notes) // NOTES_PER_PAGE))
+if len(notes) > NOTES_PER_PAGE:
+    page = st.number_input(f"{len(notes)} notes, {NOTES_PER_PAGE} a page — page", 1, pages,
+                           1, key="notes-page")
+else:
+    page = 1
+for note in notes[(page - 1) * NOTES_PER_PAGE: page * NOTES_PER_PAGE]:
     with st.container(border=True):
-        st.markdown(f"**{names.get(note['kpi'], note['kpi'])}** — {note['text']}")
-        st.caption(f"{note['author']}, {present.instant(note['written_at'])}"
+        st.markdown(f"**{components.plain(names.get(note['kpi'], note['kpi']))}** — "
+                    f"{components.plain(note['text'])}")
+        st.caption(f"{components.plain(note['author'])}, {present.instant(note['written_at'])}"
                    + (f" · {note['versions']} versions" if note["versions"] > 1 else ""))
         with st.expander("History and edit"):
             for version in data.note_history(note["id"]):
-                st.caption(f"v{version['version']} · {version['author']} · "
-                           f"{present.instant(version['written_at'])}: {version['text']}")
+                st.caption(f"v{version['version']} · {components.plain(version['author'])} · "
+                           f"{present.instant(version['written_at'])}: "
+                           f"{components.plain(version['text'])}")
             with st.form(f"edit-note-{note['id']}", clear_on_submit=True):
                 author = st.text_input("Your name", max_chars=80)
                 text = st.text_area("New text", value=note["text"], max_chars=5000)
@@ -66,7 +84,7 @@ for note in notes:
 if not notes:
     st.caption(f"No notes for {q} in this scope yet.")
 with st.form("add-note", clear_on_submit=True):
-    st.markdown(f"Add a note to {q} ({scope.words})")
+    st.markdown(f"Add a note to {q} ({components.plain(scope.words)})")
     note_kpi = st.selectbox("KPI", list(names), format_func=names.get, index=None,
                             key="note-kpi")
     author = st.text_input("Your name", max_chars=80, key="note-author")
