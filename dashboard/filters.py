@@ -227,7 +227,8 @@ def keep_in_url(key: str, value: str | None, default: str | None = None) -> None
 def url_choice(key: str, options: list[str], label: str, **kwargs) -> str:
     """A selectbox whose choice lives in the URL as the option itself (``endpoint=ranker-v2``,
     ``kpi=cicd_coverage``), whatever ``format_func`` shows; seeded from the URL on a
-    session's first run (a value not offered gets a notice and the first option)."""
+    session's first run (a value not offered gets a notice and the first option). The
+    first option, never chosen, stays out of the URL: it follows the data, like 'latest'."""
     state = f"url-{key}"
     raw = st.query_params.get(key)
     if st.session_state.get(f"{state}-seen") != raw or state not in st.session_state:
@@ -239,7 +240,8 @@ def url_choice(key: str, options: list[str], label: str, **kwargs) -> str:
     if st.session_state[state] not in options:
         st.session_state[state] = options[0]
     chosen = st.selectbox(label, options, key=state, **kwargs)
-    keep_in_url(key, chosen)
+    if raw is not None or chosen != options[0]:  # the first (worst, say) stays live
+        keep_in_url(key, chosen)
     st.session_state[f"{state}-seen"] = chosen
     return chosen
 

@@ -34,6 +34,7 @@ from browser_support import (
     PAGES_WITHOUT_CHARTS,
     ROOT,
     TABLE,
+    TILE,
     choose,
     full_page_screenshot,
     problems,
@@ -85,7 +86,7 @@ def wait_for(page, name: str, timeout: float = 60) -> float:
     if name in PAGES_WITHOUT_CHARTS:
         return wait_rendered(page, 0, {TABLE: 1}, timeout=timeout)
     if name == "scorecard":
-        return wait_rendered(page, 0, {METRIC: 1}, [SCORECARD_DONE], timeout=timeout)
+        return wait_rendered(page, 0, {TILE: 1}, [SCORECARD_DONE], timeout=timeout)
     return wait_rendered(page, 1, timeout=timeout)
 
 
@@ -161,9 +162,9 @@ def test_page_renders_without_errors(name, dashboard, tab):
     elif name != "scorecard":
         assert charts >= 1, f"{name}: no Plotly chart (.js-plotly-plot)"
     if name == "scorecard":
-        sparklines = page.locator(f"{METRIC} canvas, {METRIC} svg").count()
+        sparklines = page.locator(f"{TILE} img.mk-spark").count()
         assert sparklines >= 1, "no tile draws its sparkline"
-        tiles = page.locator(METRIC).count()
+        tiles = page.locator(TILE).count()
         from metrics.catalog import load_catalog
 
         assert tiles == len(load_catalog()), f"{tiles} KPI tiles for {len(load_catalog())} KPIs"
@@ -214,11 +215,9 @@ def test_shared_scorecard_link_matches_engine(dashboard, sample_store, browser_c
     assert_clean(page)
     assert sidebar_select_value(page, "Team") == TEAM
     tiles = {}
-    for tile in page.locator(METRIC).all():
-        # the label's first line is the KPI's name (then its status and target)
-        label = tile.locator("[data-testid=stMetricLabel]").inner_text().strip().splitlines()
-        value = tile.locator("[data-testid=stMetricValue]").inner_text().strip()
-        tiles[" ".join(label[0].split())] = value
+    for tile in page.locator(TILE).all():
+        name = tile.locator(".mk-name").inner_text().strip()
+        tiles[" ".join(name.split())] = tile.locator(".mk-value").inner_text().strip()
     wrong = []
     for kpi in scoped["kpis"]:
         assert kpi["name"] in tiles, f"no tile for {kpi['name']}; tiles: {sorted(tiles)}"
@@ -275,7 +274,7 @@ def test_filter_change_updates_url_and_survives_navigation(dashboard, sample_sto
     choose(page, "Team", other)
     page.wait_for_url(re.compile(rf"[?&]team={re.escape(other)}(&|$)"), timeout=15_000)
     # the URL changes at once; the rerun follows: wait until the page names the new team
-    wait_rendered(page, 0, {METRIC: 1}, [SCORECARD_DONE, re.escape(f"· {other}")], timeout=60)
+    wait_rendered(page, 0, {TILE: 1}, [SCORECARD_DONE, re.escape(f"· {other}")], timeout=60)
     assert_clean(page)
     assert query(page) == {"period": "2026Q2", "team": other}, page.url
 
@@ -317,7 +316,7 @@ def test_bad_link_value_gives_notice_and_default(path, field, dashboard, tab):
     shown = {f: sidebar_select_value(page, f) for f in ("Period", "Team", "Tier")}
     assert shown == defaults, f"{path}: filters {shown}, default view has {defaults}"
     assert title_of(page).startswith(TITLES[_name_of(path)])
-    drawn = METRIC if _name_of(path) == "scorecard" else CHART  # tiles there, charts elsewhere
+    drawn = TILE if _name_of(path) == "scorecard" else CHART  # tiles there, charts elsewhere
     assert page.locator(drawn).count() >= 1, "the default view did not render its figures"
 
 
@@ -356,7 +355,7 @@ def test_sessions_without_browser_get_the_whole_scorecard(dashboard):
 
     for session in sessions(dashboard, "/", 4, timeout=120):
         assert session["status"] == 0 and not session["errors"], session
-        assert session["elements"].get("metric") == len(load_catalog()), session
+        assert session["tiles"] == len(load_catalog()), session
         assert not session["elements"].get("plotly_chart"), session  # tiles only
         assert session["seconds"] > 0
     quarterly = sessions(dashboard, f"/quarterly?period={PERIOD}", 1)[0]
