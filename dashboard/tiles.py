@@ -160,10 +160,10 @@ def notes(kpi: dict[str, Any], scope: Scope) -> list[str]:
         out.append("pace for the whole period")
     if (kpi.get("freshness") or {}).get("stale"):
         newest = (kpi["freshness"] or {}).get("newest")
-        out.append(f"⏳ stale data (newest {present.instant(newest)[:10] if newest else 'never'})")
+        out.append(f"stale data (newest {present.instant(newest)[:10] if newest else 'never'})")
     n = kpi.get("sample_size")
     if kpi.get("value") is not None and n is not None and n < SMALL_SAMPLE:
-        out.append(f"🔍 small sample ({n})")
+        out.append(f"small sample ({n})")
     return out
 
 
@@ -194,8 +194,10 @@ def attention_html(report: dict[str, Any], scope: Scope) -> str:
                 "<b>Needs attention:</b> nothing is off track.</div>")
     lines = "".join(f"<li>{escape(line)}{' <i>(provisional)</i>' if prov else ''}</li>"
                     for line, prov in items)
-    return (f'<div class="mk-att"><b>Needs attention: {len(items)} off track</b>, worst '
-            f"first<ul>{lines}</ul></div>")
+    marked = sum(line.endswith("]") for line, _ in items)
+    also = f" ({marked} of them {'org-wide' if scope.team else 'all tiers'})" if marked else ""
+    return (f'<div class="mk-att"><b>Needs attention: {len(items)} off track</b>{also}, '
+            f"worst first<ul>{lines}</ul></div>")
 
 
 def page_html(report: dict[str, Any], tiles: dict[str, dict[str, Any]], scope: Scope,

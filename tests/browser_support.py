@@ -227,7 +227,8 @@ async def open_session(server: DashboardServer, path: str = "/",
     (``/quarterly?period=2026Q4``), then read the server's messages until "script
     finished". Returns ``seconds`` (from opening the socket to "script finished": what
     this person waits for the server, the browser's drawing excluded), ``status`` (0 =
-    finished successfully), ``elements`` ({'html': 1, …}), ``tiles`` (scorecard tiles drawn) and ``errors`` (exception
+    finished successfully), ``elements`` ({'html': 1, …}), ``tiles`` (scorecard tiles
+    drawn) and ``errors`` (exception
     and st.error texts). The server does exactly what it does for a browser."""
     import asyncio
 

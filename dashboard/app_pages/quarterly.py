@@ -10,7 +10,6 @@ from metrics.periods import quarter_of
 from metrics.store.notes import NoteError
 
 NOTES_PER_PAGE = 10
-ROW_PX, HEAD_PX = 35, 38  # st.dataframe's row and header heights: every row shown
 
 scope = filters.current()
 quarter = quarter_of(scope.period)
@@ -37,12 +36,11 @@ else:
                 f"{quarter.shift(-1).label} (listed first, marked ✱). Changes read in "
                 "percentage points (pp) for a KPI in %, in % of the earlier value otherwise.")
 components.freshness_banner(kpis_report, list(table["id"]))
-components.table(main, height=HEAD_PX + ROW_PX * len(main), column_config={
-    "KPI": st.column_config.TextColumn(pinned=True, width="medium"),
-    "Target": st.column_config.TextColumn(width="medium"),
-})
+# a static table: every row and every word shown (no scroll box, nothing cut), wrapping
+# on a phone; the columns that matter first, the rest behind the expander
+st.table(main.set_index("KPI"))
 with st.expander("More columns: previous status, sample size, stale data, family"):
-    components.table(more, height=HEAD_PX + ROW_PX * len(more))
+    st.table(more.set_index("KPI"))
 
 st.subheader("Trend")
 names = dict(zip(table["id"], table["KPI"], strict=False))

@@ -25,7 +25,7 @@ st.markdown(f"**Alert thresholds** ({first['window_days']}-day window; an alert 
             f"both look-backs burn above): {views.threshold_text(first['thresholds'])}")
 burn_cols = {c: st.column_config.NumberColumn(format="%.2f", width="small") for c in table
              if c.startswith("burn ")}
-components.table(table, column_config={
+components.table(table, height=38 + 35 * len(table), column_config={
     **burn_cols,
     "endpoint": st.column_config.TextColumn(pinned=True),
     "availability %": st.column_config.NumberColumn(format="%.3f"),
@@ -47,11 +47,13 @@ b.metric("Budget remaining", present.quantity(entry["budget_remaining"], "%"), b
 c.metric("Availability", present.quantity(entry["availability"], "%"), border=True,
          delta=f"objective {present.number(entry['objective'], '%')} %", delta_color="off",
          delta_arrow="off")
-d.metric("Budget spent in", views.exhaustion_text(entry), border=True,
+hours, look = views.exhaustion(entry)
+d.metric("Budget spent in", views.exhaustion_text(entry).split(" at the ")[0], border=True,
+         delta=f"at the {look} rate" if hours else None, delta_color="off", delta_arrow="off",
          help="A paging endpoint: at its 1h burn rate, what it burns now. Otherwise at its "
               "1d burn rate.")
 if entry.get("burning_since"):
-    st.markdown(f"🔥 **{components.plain(endpoint)}** is burning budget (1h burn rate "
+    st.markdown(f"**{components.plain(endpoint)}** is burning budget (1h burn rate "
                 f"{present.number(entry['burn_rates']['1h'])} > 1) since "
                 f"**{present.since_text(entry['burning_since'], slo.get('at'))}**.")
 else:
