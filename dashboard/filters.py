@@ -200,7 +200,7 @@ def draw(period_choices: list[str], default_period: str, team_choices: list[str]
     now = now or datetime.now(UTC)
     teams = [ALL, *team_choices]
     tiers = [ALL, *(tier_choices if tier_choices is not None else TIERS[1:])]
-    _notice("team", teams, "a team any stored event mentions")
+    _notice("team", teams, "a known team (no stored event mentions it)")
     _notice("tier", tiers, "a tier any stored event has")
     with st.sidebar:
         st.caption("Scope — shared by every page and kept in the link")
