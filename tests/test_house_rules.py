@@ -69,3 +69,12 @@ def test_metrics_never_imports_the_ui():
     for path in _python_files("metrics"):
         text = path.read_text()
         assert not re.search(r"^\s*(import|from) (streamlit|plotly)\b", text, re.M), path
+
+
+def test_the_console_script_points_at_a_function():
+    import importlib
+    import tomllib
+
+    scripts = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["scripts"]
+    module, _, name = scripts["mlkpi"].partition(":")
+    assert callable(getattr(importlib.import_module(module), name))

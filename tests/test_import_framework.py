@@ -225,3 +225,15 @@ def test_every_option_of_every_source_is_explained():
         assert parser.description and parser.epilog, name
         for action in parser._actions:
             assert action.help and len(action.help) > 10, f"{name} {action.dest}: no help"
+
+
+def test_text_output_names_file_line_record_and_key(tmp_path):
+    run = mlkpi("--db", str(tmp_path / "s.duckdb"), "import", "kubeflow-runs",
+                fixture("kubeflow_runs.json"))
+    lines = run.stdout.splitlines()
+    assert lines[0] == ("kubeflow-runs: 4 records read, 2 skipped (state canceled: 1, "
+                        "state running: 1)")
+    assert lines[1] == "pipeline_run: 0 inserted, 0 updated, 0 duplicates skipped, 2 quarantined"
+    assert lines[2] == (f"  {fixture('kubeflow_runs.json')}, line 1 (record "
+                        "0b1c2d3e-0001-4f00-8000-000000000001): team: no value; set [team] "
+                        "in the map")

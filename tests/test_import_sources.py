@@ -316,3 +316,27 @@ RUN_MAP = """
 team = "search"
 tier = 1
 """
+
+
+def test_records_of_another_shape_are_a_file_error_not_a_crash(tmp_path):
+    odd = tmp_path / "odd.json"
+    odd.write_text(json.dumps({"incidents": [{"id": "P1", "created_at": "2026-08-01T00:00:00Z",
+                                              "service": "ranker-svc", "teams": "Search"}]}))
+    dep = tmp_path / "dep.json"
+    dep.write_text(json.dumps([{"id": [1], "sha": "a", "environment": "production"}]))
+    _, result = run_import(tmp_path, "pagerduty-incidents", [str(odd)], INCIDENT_MAP)
+    assert result.file_errors == [f"{odd}: a record is not shaped as pagerduty-incidents "
+                                  "exports are; is this the right source?"]
+    _, result = run_import(tmp_path, "github-deployments", [str(dep)])
+    assert result.file_errors == [f"{dep}: a deployment has no usable id ([1])."]
+
+
+def test_freshness_and_pipeline_name_from_the_map(tmp_path):
+    map_text = PIPELINE_MAP + """
+[pipeline_run]
+pipeline = { from = ["dag"], map = { churn_features = "churn features" } }
+freshness_met = { from = ["run_type"], map = { scheduled = true, manual = false } }
+"""
+    db, _ = run_import(tmp_path, "airflow-dag-runs", ["airflow_dag_runs_v2.json"], map_text)
+    assert [(r["pipeline"], r["freshness_met"]) for r in stored(db, "pipeline_run")] == [
+        ("churn features", False)]

@@ -107,3 +107,11 @@ def record_list(data: object, *names: str) -> list | None:
             if isinstance(data.get(name), list):
                 return data[name]
     return None
+
+
+def ident(value: object, what: str) -> str | int:
+    """A record's id as the source wrote it (a string or a whole number); anything else
+    means the document is not what the source reads: ``ident([1], "a deployment")`` raises."""
+    if isinstance(value, str | int) and not isinstance(value, bool) and value != "":
+        return value
+    raise ShapeError(f"{what} has no usable id ({value!r})")

@@ -19,13 +19,15 @@ def production_patterns(mapper: Mapper) -> tuple[str, ...]:
     return tuple(p.strip().lower() for p in patterns)
 
 
-@lru_cache(maxsize=4096)  # a few environment names, asked once per status
 def is_production(environment: object, patterns: tuple[str, ...]) -> bool:
     """``is_production("Production", ("prod*",))`` → True; case is ignored."""
-    if not isinstance(environment, str) or not environment.strip():
-        return False
+    return isinstance(environment, str) and _matches(environment, patterns)
+
+
+@lru_cache(maxsize=4096)  # a few environment names, asked once per status
+def _matches(environment: str, patterns: tuple[str, ...]) -> bool:
     env = environment.strip().lower()
-    return any(fnmatchcase(env, p) for p in patterns)
+    return bool(env) and any(fnmatchcase(env, p) for p in patterns)
 
 
 def is_rollback(rec: Rec, mapper: Mapper) -> bool:

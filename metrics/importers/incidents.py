@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from metrics.importers import vocab
-from metrics.importers.base import Rec, Row
+from metrics.importers.base import Rec
 from metrics.importers.rules import Event, Mapper
 
 SEVERITY_KEYS = {"incident": "incident.severity", "defect": "defect.severity"}
@@ -51,7 +51,3 @@ def incident_event(rec: Rec, mapper: Mapper, incident_id: str, detected_at: obje
         ev.rule("onset_at", "incident.onset_at", time=True, epoch=epoch)
     ev.time("mitigated_at", mitigated_at, epoch)
     return ev
-
-
-def finish(ev: Event) -> Row:
-    return ev.row()

@@ -110,11 +110,15 @@ def file_records(module: ModuleType, name: str) -> list[Rec]:
     reader = getattr(module, "read", json_documents)
     recs: list[Rec] = []
     for doc in reader(name, data):
+        where = f"line {doc.line}: " if doc.line > 1 else ""
         try:
             recs.extend(module.records(doc))
         except ShapeError as exc:
-            where = f"line {doc.line}: " if doc.line > 1 else ""
             raise ShapeError(f"{where}{exc}") from None
+        except (AttributeError, KeyError, IndexError, TypeError, ValueError):
+            # a field of another type than the vendor documents (a string for an object…)
+            raise ShapeError(f"{where}a record is not shaped as {module.NAME} exports are; "
+                             f"is this the right source?") from None
     return recs
 
 
@@ -139,8 +143,8 @@ def import_records(db: Path, module: ModuleType, recs: list[Rec], mapper: Mapper
 
 
 def _sentence(exc: BaseException) -> str:
-    text = str(exc).strip().rstrip(".")
-    return text + "."
+    text = str(exc).strip()
+    return text if text.endswith((".", "?", "!")) else text + "."
 
 
 __all__ = ["ImportMap", "ImportResult", "import_documents", "import_files", "make_mapper"]

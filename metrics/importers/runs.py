@@ -1,9 +1,10 @@
-"""Run states → the ``pipeline_run`` status words, through the overridable table."""
+"""What pipeline-run sources share: run states → status words (through the overridable
+table), and the ``pipeline_run`` row."""
 
 from __future__ import annotations
 
 from metrics.importers import vocab
-from metrics.importers.base import Skip
+from metrics.importers.base import Rec, Row, Skip
 from metrics.importers.rules import Mapper
 
 
@@ -26,3 +27,20 @@ def _table(mapper: Mapper) -> dict[str, str]:
         cached = vocab.merged(vocab.PIPELINE_STATUS, mapper.map.get("pipeline_run.status"))
         mapper.options["_pipeline_status_table"] = cached
     return cached
+
+
+def pipeline_row(rec: Rec, mapper: Mapper, run_id: str, pipeline: object,
+                 scheduled_at: object, status: str) -> Row:
+    """A pipeline_run row: the source gives id, its own pipeline name (the map's
+    ``[pipeline_run] pipeline`` wins), the scheduled time and the status; team and tier
+    come from the map, and ``freshness_met`` where the map has a rule for it."""
+    ev = mapper.event("pipeline_run", rec, run_id)
+    ev.set("run_id", run_id)
+    ev.rule("pipeline", "pipeline_run.pipeline", fallback=pipeline)
+    ev.rule("team")
+    ev.rule("tier")
+    ev.time("scheduled_at", scheduled_at)
+    ev.set("status", status)
+    if mapper.map.get("pipeline_run.freshness_met") is not None:
+        ev.rule("freshness_met", "pipeline_run.freshness_met")
+    return ev.row()

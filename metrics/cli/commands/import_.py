@@ -112,10 +112,25 @@ def summary(result) -> str:
         head += " (" + ", ".join(f"{why}: {n:,}" for why, n in result.skipped.most_common()) + ")"
     lines = [head + (" — dry run, nothing stored" if result.dry_run else "")]
     for kind, r in result.kinds.items():
-        text = output.ingest_summary(r)
-        if result.dry_run:
-            text = text.replace(" inserted", " would be inserted", 1)
-        lines.append(text)
+        head = output.ingest_summary(r).splitlines()[0]
+        lines.append(head.replace(" inserted", " would be inserted", 1) if result.dry_run
+                     else head)
+        lines.extend(error_lines(r.errors))
         for row in result.preview.get(kind, []):
             lines.append("  " + ", ".join(f"{k}={v}" for k, v in row.items()))
     return "\n".join(lines)
+
+
+def error_lines(errors: list[dict]) -> list[str]:
+    """``deployments.jsonl, line 2 (record 1006): team: no value; set [team] in the map``."""
+    from metrics.cli.output import MAX_ERRORS_SHOWN
+
+    lines = []
+    for e in errors[:MAX_ERRORS_SHOWN]:
+        record = f" (record {e['record']})" if e.get("record") else ""
+        reason = e["reason"] if e["reason"].startswith(e["column"] + ":") else \
+            f"{e['column']}: {e['reason']}"
+        lines.append(f"  {e['file']}, line {e['line']}{record}: {reason}")
+    if len(errors) > MAX_ERRORS_SHOWN:
+        lines.append(f"  … and {len(errors) - MAX_ERRORS_SHOWN} more (use --format json)")
+    return lines

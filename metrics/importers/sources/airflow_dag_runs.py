@@ -16,7 +16,7 @@ from collections.abc import Iterable, Iterator
 from metrics.importers import keys
 from metrics.importers.base import Doc, Rec, Row, ShapeError, Skip, record_list
 from metrics.importers.rules import Mapper
-from metrics.importers.runs import run_status
+from metrics.importers.runs import pipeline_row, run_status
 
 NAME = "airflow-dag-runs"
 WRITES = ("pipeline_run",)
@@ -47,14 +47,5 @@ def events(recs: Iterable[Rec], mapper: Mapper) -> Iterator[Row | Skip]:
         if isinstance(status, Skip):
             yield status
             continue
-        run_id = f"{run['dag_id']}/{run['dag_run_id']}"
-        ev = mapper.event("pipeline_run", rec, run_id)
-        ev.set("run_id", run_id)
-        ev.rule("pipeline", "pipeline_run.pipeline", fallback=run["dag_id"])
-        ev.rule("team")
-        ev.rule("tier")
-        ev.time("scheduled_at", next((run[k] for k in DUE if run.get(k)), None))
-        ev.set("status", status)
-        if mapper.map.get("pipeline_run.freshness_met") is not None:
-            ev.rule("freshness_met", "pipeline_run.freshness_met")
-        yield ev.row()
+        yield pipeline_row(rec, mapper, f"{run['dag_id']}/{run['dag_run_id']}", run["dag_id"],
+                           next((run[k] for k in DUE if run.get(k)), None), status)

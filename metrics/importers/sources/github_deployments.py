@@ -19,7 +19,7 @@ from collections.abc import Iterable, Iterator
 from datetime import datetime
 
 from metrics.importers import keys
-from metrics.importers.base import Doc, Rec, Row, ShapeError, Skip
+from metrics.importers.base import Doc, Rec, Row, ShapeError, Skip, ident
 from metrics.importers.deploys import deployment_row, is_production, production_patterns
 from metrics.importers.rules import Mapper
 from metrics.importers.times import TimeProblem, parse_time
@@ -72,7 +72,7 @@ def _webhook(payload: dict, doc: Doc) -> Iterator[Rec]:
     full_name = (payload.get("repository") or {}).get("full_name")
     yield _deployment(deployment, doc, full_name)
     if isinstance(payload.get("deployment_status"), dict):
-        yield _status(payload["deployment_status"], doc, deployment["id"])
+        yield _status(payload["deployment_status"], doc, ident(deployment["id"], "a deployment"))
 
 
 def _deployment(item: dict, doc: Doc, full_name: str | None) -> Rec:
@@ -85,7 +85,7 @@ def _deployment(item: dict, doc: Doc, full_name: str | None) -> Rec:
         except ValueError:
             payload = None
     return Rec(item, doc.file, doc.line, payload=payload if isinstance(payload, dict) else None,
-               fields={"type": "deployment", "id": item["id"],
+               fields={"type": "deployment", "id": ident(item["id"], "a deployment"),
                        "repo": full_name or _repo(item.get("repository_url") or item.get("url")),
                        "environment": item.get("environment")})
 
@@ -95,8 +95,10 @@ def _status(item: dict, doc: Doc, deployment_id: object) -> Rec:
 
 
 def _tail_id(url: object) -> object:
-    """``…/deployments/42`` → 42."""
-    return int(url.rsplit("/", 1)[-1]) if isinstance(url, str) and url[-1:].isdigit() else url
+    """``…/deployments/42`` → 42 (a URL of another shape is kept as its text)."""
+    if not isinstance(url, str):
+        raise ShapeError("a deployment status has no deployment_url")
+    return int(url.rsplit("/", 1)[-1]) if url[-1:].isdigit() else url
 
 
 def _repo(url: object) -> str | None:

@@ -17,7 +17,7 @@ from collections.abc import Iterable, Iterator
 from metrics.importers import keys
 from metrics.importers.base import Doc, Rec, Row, ShapeError, Skip, record_list
 from metrics.importers.rules import Mapper
-from metrics.importers.runs import run_status
+from metrics.importers.runs import pipeline_row, run_status
 
 NAME = "github-workflow-runs"
 WRITES = ("pipeline_run",)
@@ -56,14 +56,6 @@ def events(recs: Iterable[Rec], mapper: Mapper) -> Iterator[Row | Skip]:
             yield status
             continue
         run_id = f"{run['id']}#{run.get('run_attempt') or 1}"
-        ev = mapper.event("pipeline_run", rec, run_id)
-        ev.set("run_id", run_id)
         name = "/".join(str(p) for p in (rec.fields["repo"], run.get("name")) if p)
-        ev.rule("pipeline", "pipeline_run.pipeline", fallback=name or None)
-        ev.rule("team")
-        ev.rule("tier")
-        ev.time("scheduled_at", run.get("run_started_at") or run.get("created_at"))
-        ev.set("status", status)
-        if mapper.map.get("pipeline_run.freshness_met") is not None:
-            ev.rule("freshness_met", "pipeline_run.freshness_met")
-        yield ev.row()
+        yield pipeline_row(rec, mapper, run_id, name or None,
+                           run.get("run_started_at") or run.get("created_at"), status)

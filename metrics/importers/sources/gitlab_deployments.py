@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 
 from metrics.importers import keys
-from metrics.importers.base import Doc, Rec, Row, ShapeError, Skip, record_list
+from metrics.importers.base import Doc, Rec, Row, ShapeError, Skip, ident, record_list
 from metrics.importers.deploys import deployment_row, is_production, production_patterns
 from metrics.importers.rules import Mapper
 from metrics.importers.times import TimeProblem, parse_time
@@ -35,7 +35,8 @@ def records(doc: Doc) -> Iterator[Rec]:
     if isinstance(data, dict) and data.get("object_kind") == "deployment":
         project = data.get("project") or {}
         yield Rec(data, doc.file, doc.line, fields={
-            "id": data.get("deployment_id"), "environment": data.get("environment"),
+            "id": ident(data.get("deployment_id"), "a deployment webhook"),
+            "environment": data.get("environment"),
             "repo": project.get("path_with_namespace"), "project": project.get("name"),
             "at": data.get("status_changed_at")})
         return
@@ -48,7 +49,7 @@ def records(doc: Doc) -> Iterator[Rec]:
         env = item.get("environment") or {}
         job = item.get("deployable") or {}
         yield Rec(item, doc.file, doc.line, fields={
-            "id": item["id"], "environment": env.get("name"),
+            "id": ident(item["id"], "a deployment"), "environment": env.get("name"),
             "at": item.get("finished_at") or job.get("finished_at") or item.get("updated_at")})
 
 

@@ -13,9 +13,18 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 
 from metrics.importers import keys
-from metrics.importers.base import Doc, Rec, Row, ShapeError, Skip, labels_from_list, record_list
+from metrics.importers.base import (
+    Doc,
+    Rec,
+    Row,
+    ShapeError,
+    Skip,
+    ident,
+    labels_from_list,
+    record_list,
+)
 from metrics.importers.rules import Mapper
-from metrics.importers.runs import run_status
+from metrics.importers.runs import pipeline_row, run_status
 
 NAME = "gitlab-pipelines"
 WRITES = ("pipeline_run",)
@@ -31,6 +40,7 @@ def records(doc: Doc) -> Iterator[Rec]:
         attrs = data.get("object_attributes")
         if not isinstance(attrs, dict) or "id" not in attrs:
             raise ShapeError("a pipeline webhook payload has no object_attributes.id")
+        ident(attrs["id"], "a pipeline")
         project = data.get("project") or {}
         yield Rec(attrs, doc.file, doc.line, labels=labels_from_list(data.get("labels")),
                   fields={"repo": project.get("path_with_namespace"),
@@ -42,6 +52,7 @@ def records(doc: Doc) -> Iterator[Rec]:
     for item in items:
         if not isinstance(item, dict) or "id" not in item or "status" not in item:
             raise ShapeError("a pipeline has no id or status")
+        ident(item["id"], "a pipeline")
         yield Rec(item, doc.file, doc.line,
                   fields={"repo": None, "project_id": item.get("project_id"),
                           "source": item.get("source")})
@@ -56,16 +67,7 @@ def events(recs: Iterable[Rec], mapper: Mapper) -> Iterator[Row | Skip]:
         if isinstance(status, Skip):
             yield status
             continue
-        run_id = str(rec.data["id"])
-        ev = mapper.event("pipeline_run", rec, run_id)
-        ev.set("run_id", run_id)
         project = rec.fields.get("repo") or (
             f"project {rec.fields['project_id']}" if rec.fields.get("project_id") else None)
-        ev.rule("pipeline", "pipeline_run.pipeline", fallback=project)
-        ev.rule("team")
-        ev.rule("tier")
-        ev.time("scheduled_at", rec.data.get("created_at"))
-        ev.set("status", status)
-        if mapper.map.get("pipeline_run.freshness_met") is not None:
-            ev.rule("freshness_met", "pipeline_run.freshness_met")
-        yield ev.row()
+        yield pipeline_row(rec, mapper, str(rec.data["id"]), project,
+                           rec.data.get("created_at"), status)

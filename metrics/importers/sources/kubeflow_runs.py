@@ -15,7 +15,7 @@ from collections.abc import Iterable, Iterator
 from metrics.importers import keys
 from metrics.importers.base import Doc, Rec, Row, ShapeError, Skip, record_list
 from metrics.importers.rules import Mapper
-from metrics.importers.runs import run_status
+from metrics.importers.runs import pipeline_row, run_status
 
 NAME = "kubeflow-runs"
 WRITES = ("pipeline_run",)
@@ -48,13 +48,5 @@ def events(recs: Iterable[Rec], mapper: Mapper) -> Iterator[Row | Skip]:
         if isinstance(status, Skip):
             yield status
             continue
-        ev = mapper.event("pipeline_run", rec, str(run["run_id"]))
-        ev.set("run_id", str(run["run_id"]))
-        ev.rule("pipeline", "pipeline_run.pipeline", fallback=rec.fields["pipeline_id"])
-        ev.rule("team")
-        ev.rule("tier")
-        ev.time("scheduled_at", run.get("scheduled_at") or run.get("created_at"))
-        ev.set("status", status)
-        if mapper.map.get("pipeline_run.freshness_met") is not None:
-            ev.rule("freshness_met", "pipeline_run.freshness_met")
-        yield ev.row()
+        yield pipeline_row(rec, mapper, str(run["run_id"]), rec.fields["pipeline_id"],
+                           run.get("scheduled_at") or run.get("created_at"), status)
