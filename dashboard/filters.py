@@ -184,7 +184,7 @@ def _draw_period(choices: list[str], default: str, now: datetime) -> Period:
 
     def label(value: str) -> str:
         if value == LATEST:
-            return f"Latest complete quarter ({default})"
+            return f"Latest complete quarter: {default}"
         return period_words(parse_period(value), now)
 
     chosen = st.selectbox("Period", options, key="period", format_func=label,
