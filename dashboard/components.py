@@ -188,4 +188,11 @@ def scope_caption(scope: Scope, report: dict[str, Any] | None = None) -> None:
 
 
 def table(df: pd.DataFrame, **kwargs: Any) -> None:
-    st.dataframe(df, hide_index=True, **kwargs)
+    """A table people read: columns without a column_config of their own go through
+    ``views.readable`` (no 'None', ISO instants or unrounded floats)."""
+    configured = set(kwargs.get("column_config") or {})
+    plain = views.readable(df[[c for c in df.columns if c not in configured]])
+    shown = df.copy()
+    for name in plain.columns:
+        shown[name] = plain[name]
+    st.dataframe(shown, hide_index=True, **kwargs)

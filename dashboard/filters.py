@@ -242,7 +242,8 @@ def url_choice(key: str, options: list[str], label: str, **kwargs) -> str:
     chosen = st.selectbox(label, options, key=state, **kwargs)
     if raw is not None or chosen != options[0]:  # the first (worst, say) stays live
         keep_in_url(key, chosen)
-    st.session_state[f"{state}-seen"] = chosen
+        raw = chosen
+    st.session_state[f"{state}-seen"] = raw  # the URL as this run leaves it
     return chosen
 
 

@@ -55,7 +55,7 @@ def test_choosing_the_default_period_writes_it_and_a_cold_open_shows_it(dashboar
     assert "period" not in _query(page) or _query(page)["period"] == "latest"
     assert latest in sidebar_select_value(page, "Period")  # 'Latest complete quarter (…)'
     choose(page, "Period", latest)
-    page.wait_for_url(re.compile(rf"[?&]period={latest}(&|$)"), timeout=30_000)
+    page.wait_for_url(re.compile(rf"[?&]period={latest}(&|$)"), timeout=120_000)
     _wait(page, "scorecard")
     link = page.url
 
@@ -88,7 +88,7 @@ def test_the_chosen_endpoint_survives_a_reload(dashboard, browser_context):
     options = page.get_by_role("option").all_inner_texts()
     other = next(o.strip() for o in options if o.strip() != first)
     page.get_by_role("option", name=other, exact=True).click()
-    page.wait_for_url(re.compile(rf"[?&]endpoint={re.escape(other)}(&|$)"), timeout=30_000)
+    page.wait_for_url(re.compile(rf"[?&]endpoint={re.escape(other)}(&|$)"), timeout=120_000)
     wait_rendered(page, 1, patterns=[re.escape(f"Burn rate of {other}")], timeout=120)
     page.reload()
     _wait(page, "slo")
