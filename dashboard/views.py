@@ -288,7 +288,8 @@ def review_view(table: pd.DataFrame, report: dict[str, Any], quarters: pd.DataFr
         kpi = kpis[row["id"]]
         part = quarters[quarters["kpi"] == row["id"]]
         mark = marks.get(row["id"])
-        status = present.status_text(kpi["status"]) + (" (provisional)" if running else "")
+        status = present.status_text(kpi["status"]).replace(" ", "\u00a0")  # one line
+        status += " (provisional)" if running else ""
         main.append({
             "KPI": kpi["name"] + (f" [{mark}]" if mark else ""),
             "Status": status,
@@ -297,7 +298,7 @@ def review_view(table: pd.DataFrame, report: dict[str, Any], quarters: pd.DataFr
             "Target": present.kpi_target(kpi.get("target"), kpi.get("unit", "")),
             f"vs {previous}": comparison(kpi, _value_at(part, previous)),
             f"vs {year_before}": comparison(kpi, _value_at(part, year_before)),
-            "Changed": "✱ changed" if (row["_changed"] and not running) else ""})
+            "Changed": "✱" if (row["_changed"] and not running) else ""})
         more.append({"KPI": kpi["name"], "Previous status": row["Previous status"],
                      "Sample size": present.number(kpi.get("sample_size")),
                      "Stale data": "yes" if row.get("Stale") else "no",

@@ -27,7 +27,7 @@ components.scope_caption(scope, kpis_report)
 marks = {k["id"]: tiles.scope_mark(k, scope) for k in kpis_report["kpis"]}
 main, more = views.review_view(table, kpis_report, quarters, quarter.shift(-1).label,
                                quarter.shift(-4).label, marks)
-changed = int((main["Changed"] != "").sum())
+changed = int((main["Changed"] != "").sum())  # never in a running quarter
 if running:
     st.markdown(f"{q} is still running: every status is provisional, and none is counted "
                 f"as a change of status against {quarter.shift(-1).label}.")
