@@ -120,8 +120,8 @@ def number_in(text: str) -> float | None:
 
 def close_enough(shown: float, value: float) -> bool:
     """As close as a value rounded by ``present.number`` can be: 2 decimals from 1 on,
-    3 significant digits below 1 (0.0361 for 0.036124)."""
-    tol = 0.0051 if abs(value) >= 1 else 5e-3 * abs(value)
+    3 significant digits below 1 (0.0361 for 0.036124), none from 1,000."""
+    tol = max(5e-4 * abs(value), 0.0051) if abs(value) >= 1 else 5e-3 * abs(value)
     return math.isclose(shown, value, abs_tol=tol + 1e-12)
 
 
