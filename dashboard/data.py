@@ -147,6 +147,34 @@ def review_table(snap: Snapshot, quarter: Period, team: str | None = None,
 
 
 @cached()
+def review_pack(snap: Snapshot, quarter: Period, team: str | None = None,
+                tier: int | None = None) -> Any:
+    """The quarter's review pack (``metrics.review.figures.Pack``), the same as
+    ``mlkpi report``'s: closed figures and restatements included."""
+    from metrics.review.figures import build_pack
+
+    return build_pack(snap.path, quarter, team, tier, snap.org_config())
+
+
+@cached()
+def quarter_closed(snap: Snapshot, quarter: Period, team: str | None = None,
+                   tier: int | None = None) -> bool:
+    """Whether `mlkpi close` froze this quarter and scope (one small read of the store)."""
+    from metrics.store import closes
+
+    return closes.closure(snap.path, quarter.label, team, tier) is not None
+
+
+@cached(max_entries=32)
+def review_file(snap: Snapshot, quarter: Period, team: str | None, tier: int | None,
+                fmt: str) -> bytes:
+    """The pack as a file: fmt 'pdf' (A4), 'html' or 'csv'."""
+    from metrics.review import render
+
+    return render(review_pack(quarter, team, tier), fmt)
+
+
+@cached()
 def kpi_events(snap: Snapshot, kpi_id: str, period: Period, team: str | None = None,
                tier: int | None = None) -> pd.DataFrame:
     """The events behind one KPI value (drill-down)."""

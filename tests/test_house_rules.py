@@ -14,7 +14,8 @@ from metrics.cli.main import build_parser
 from metrics.events import KINDS
 
 ROOT = Path(__file__).resolve().parent.parent
-COMMANDS = ["ingest", "import", "kpis", "slo", "status", "sample", "serve", "demo"]
+COMMANDS = ["ingest", "import", "kpis", "report", "close", "slo", "status", "sample", "serve",
+            "demo"]
 
 
 def _subparsers() -> dict[str, argparse.ArgumentParser]:

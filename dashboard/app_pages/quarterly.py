@@ -36,11 +36,31 @@ else:
                 f"{quarter.shift(-1).label} (listed first, marked ✱). Changes read in "
                 "percentage points (pp) for a KPI in %, in % of the earlier value otherwise.")
 components.freshness_banner(kpis_report, list(table["id"]))
+<<<<<<< HEAD
 # a static table: every row and every word shown (no scroll box, nothing cut), wrapping
 # on a phone; the columns that matter first, the rest behind the expander
 st.table(main.set_index("KPI"))
 with st.expander("More columns: previous status, sample size, stale data, family"):
     st.table(more.set_index("KPI"))
+=======
+if data.quarter_closed(quarter, scope.team, scope.tier):  # the pack only when closed
+    pack = data.review_pack(quarter, scope.team, scope.tier)
+    table = report.with_closed_figures(table, pack.rows)
+    st.info(f"{q} was closed {present.instant(pack.closed_at)} by {pack.closed_by}: the "
+            "figures below and in the review pack are the closed ones.", icon="🔒")
+    for row in pack.restated:
+        st.warning(f"**{row.name}** restated: closed at "
+                   f"{present.quantity(row.value, row.unit)}, now "
+                   f"{present.quantity(row.recomputed, row.unit)} — {row.reason}.", icon="✏️")
+components.table(
+    table.drop(columns=["_changed", "id", "Family"]),
+    column_config={
+        "Value": st.column_config.NumberColumn(format="%.4g"),
+        "QoQ %": st.column_config.NumberColumn(format="%+.1f"),
+        "YoY %": st.column_config.NumberColumn(format="%+.1f"),
+        "Stale": st.column_config.CheckboxColumn(),
+    })
+>>>>>>> main
 
 st.subheader("Trend")
 names = dict(zip(table["id"], table["KPI"], strict=False))
@@ -98,18 +118,13 @@ with st.form("add-note", clear_on_submit=True):
                 st.warning(str(exc))
 
 st.subheader("Download")
-title = f"ML KPI review {q} — {scope.words}"
-
-
-def _html() -> str:
-    figures = [charts.kpi_trend(quarters[quarters["kpi"] == k.id], name=k.name, unit=k.unit,
-                                target_kind=k.target.kind, op=k.target.op)
-               for k in data.catalog().values()]
-    return report.review_html(table, figures, notes, title=title, scope=scope.words)
-
-
-left, right = st.columns(2)
-left.download_button("Report (HTML, works offline)", _html, mime="text/html",
-                     file_name=f"mlkpi-review-{q}.html", on_click="ignore")
-right.download_button("Table (CSV)", report.review_csv(table, q, scope.words),
-                      mime="text/csv", file_name=f"mlkpi-review-{q}.csv", on_click="ignore")
+st.caption("The review pack, the same as `mlkpi report`: summary, every KPI, a trend chart "
+           "per KPI, notes and restatements. The PDF is A4.")
+files = {"pdf": ("Report (PDF)", "application/pdf"),
+         "html": ("Report (HTML, works offline)", "text/html"),
+         "csv": ("Table (CSV, for Excel)", "text/csv")}
+for column, (fmt, (label, mime)) in zip(st.columns(3), files.items(), strict=True):
+    column.download_button(
+        label, lambda fmt=fmt: data.review_file(quarter, scope.team, scope.tier, fmt),
+        mime=mime, file_name=f"mlkpi-review-{q}.{fmt}", on_click="ignore",
+        key=f"download-{fmt}")

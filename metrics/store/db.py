@@ -89,6 +89,9 @@ def create_schema(con: duckdb.DuckDBPyConnection) -> None:
             inserted BIGINT, updated BIGINT, duplicates BIGINT, quarantined BIGINT,
             extra_columns VARCHAR)"""
     )
+    from metrics.store import closes  # closed quarters (review.md), beside the events
+
+    closes.create_schema(con)
 
 
 @contextlib.contextmanager

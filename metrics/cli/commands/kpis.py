@@ -36,5 +36,8 @@ def run(args: argparse.Namespace, db: Path) -> int:
     config = load_org_config(args)
     check_scope(db, args.team, args.tier)
     report = kpi_report(db, period, team=args.team, tier=args.tier, config=config)
+    from metrics.review.closing import with_closed  # closed quarters (review.md)
+
+    report = with_closed(report, db)
     emit(report, args.format, output.kpis_table, output.kpis_csv)
     return 0
