@@ -119,16 +119,10 @@ def number_in(text: str) -> float | None:
 
 
 def close_enough(shown: float, value: float) -> bool:
-<<<<<<< HEAD
-    """As close as a value rounded by ``present.number`` can be: 2 decimals from 1 on,
-    3 significant digits below 1 (0.0361 for 0.036124), none from 1,000."""
-    tol = max(5e-4 * abs(value), 0.0051) if abs(value) >= 1 else 5e-3 * abs(value)
-=======
     """As close as a value rounded by ``metrics.present.number`` can be: 3 significant
     digits below 1 (half a unit of the third is at most 0.5 % of the value), 2 decimals
     from 1, none from 1,000."""
     tol = 5e-3 * abs(value) if abs(value) < 1 else max(5e-4 * abs(value), 0.0051)
->>>>>>> main
     return math.isclose(shown, value, abs_tol=tol + 1e-12)
 
 
