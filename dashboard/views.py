@@ -286,9 +286,12 @@ def review_view(table: pd.DataFrame, report: dict[str, Any], quarters: pd.DataFr
     main, more = [], []
     for _, row in table.iterrows():
         kpi = kpis[row["id"]]
+        if "Value" in row and not present.missing(row["Value"]):  # a closed quarter's figure
+            kpi = {**kpi, "value": float(row["Value"])}
         part = quarters[quarters["kpi"] == row["id"]]
         mark = marks.get(row["id"])
-        status = present.status_text(kpi["status"]).replace(" ", "\u00a0")  # one line
+        shown = row["Status"] if "Status" in row else present.status_text(kpi["status"])
+        status = str(shown).replace(" ", "\u00a0")  # one line; a closed quarter's status
         status += " (provisional)" if running else ""
         main.append({
             "KPI": kpi["name"] + (f" [{mark}]" if mark else ""),
@@ -299,11 +302,13 @@ def review_view(table: pd.DataFrame, report: dict[str, Any], quarters: pd.DataFr
             f"vs {previous}": comparison(kpi, _value_at(part, previous)),
             f"vs {year_before}": comparison(kpi, _value_at(part, year_before)),
             "Changed": "✱" if (row["_changed"] and not running) else ""})
+        if row.get("Restated"):
+            main[-1]["Restated"] = row["Restated"]
         more.append({"KPI": kpi["name"], "Previous status": row["Previous status"],
                      "Sample size": present.number(kpi.get("sample_size")),
                      "Stale data": "yes" if row.get("Stale") else "no",
                      "Family": row.get("Family", "")})
-    return pd.DataFrame(main), pd.DataFrame(more)
+    return pd.DataFrame(main).fillna(""), pd.DataFrame(more)
 
 
 def readable(df: pd.DataFrame, blank: str = present.MISSING) -> pd.DataFrame:

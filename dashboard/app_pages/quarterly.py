@@ -24,6 +24,15 @@ if quarter != scope.period:
 quarters = data.kpi_series(quarter, 8, None, scope.team, scope.tier)
 table = data.review_table(quarter, scope.team, scope.tier)
 components.scope_caption(scope, kpis_report)
+if data.quarter_closed(quarter, scope.team, scope.tier):  # the pack only when closed
+    pack = data.review_pack(quarter, scope.team, scope.tier)
+    table = report.with_closed_figures(table, pack.rows)
+    st.info(f"{q} was closed {present.instant(pack.closed_at)} by {pack.closed_by}: the "
+            "figures below and in the review pack are the closed ones.", icon="🔒")
+    for row in pack.restated:
+        st.warning(f"**{row.name}** restated: closed at "
+                   f"{present.quantity(row.value, row.unit)}, now "
+                   f"{present.quantity(row.recomputed, row.unit)} — {row.reason}.", icon="✏️")
 marks = {k["id"]: tiles.scope_mark(k, scope) for k in kpis_report["kpis"]}
 main, more = views.review_view(table, kpis_report, quarters, quarter.shift(-1).label,
                                quarter.shift(-4).label, marks)
@@ -36,31 +45,11 @@ else:
                 f"{quarter.shift(-1).label} (listed first, marked ✱). Changes read in "
                 "percentage points (pp) for a KPI in %, in % of the earlier value otherwise.")
 components.freshness_banner(kpis_report, list(table["id"]))
-<<<<<<< HEAD
 # a static table: every row and every word shown (no scroll box, nothing cut), wrapping
 # on a phone; the columns that matter first, the rest behind the expander
 st.table(main.set_index("KPI"))
 with st.expander("More columns: previous status, sample size, stale data, family"):
     st.table(more.set_index("KPI"))
-=======
-if data.quarter_closed(quarter, scope.team, scope.tier):  # the pack only when closed
-    pack = data.review_pack(quarter, scope.team, scope.tier)
-    table = report.with_closed_figures(table, pack.rows)
-    st.info(f"{q} was closed {present.instant(pack.closed_at)} by {pack.closed_by}: the "
-            "figures below and in the review pack are the closed ones.", icon="🔒")
-    for row in pack.restated:
-        st.warning(f"**{row.name}** restated: closed at "
-                   f"{present.quantity(row.value, row.unit)}, now "
-                   f"{present.quantity(row.recomputed, row.unit)} — {row.reason}.", icon="✏️")
-components.table(
-    table.drop(columns=["_changed", "id", "Family"]),
-    column_config={
-        "Value": st.column_config.NumberColumn(format="%.4g"),
-        "QoQ %": st.column_config.NumberColumn(format="%+.1f"),
-        "YoY %": st.column_config.NumberColumn(format="%+.1f"),
-        "Stale": st.column_config.CheckboxColumn(),
-    })
->>>>>>> main
 
 st.subheader("Trend")
 names = dict(zip(table["id"], table["KPI"], strict=False))
