@@ -86,6 +86,7 @@ class OrgConfig:
     kpis: Mapping[str, KpiTargets] = field(default_factory=dict, hash=False)
     slo_tiers: Mapping[int, SloOverride] = field(default_factory=dict, hash=False)
     slo_endpoints: Mapping[str, SloOverride] = field(default_factory=dict, hash=False)
+    dashboard_url: str | None = None  # [dashboard] url: links in SLO notifications
 
 
 @dataclass(frozen=True)
@@ -149,8 +150,9 @@ def load_config(path: str | Path | None, catalog: Catalog | None = None) -> OrgC
 
 def _parse(data: dict[str, Any], path: Path, catalog: Catalog) -> OrgConfig:
     for key in data:
-        if key not in ("kpi", "slo"):
-            raise ConfigError(f"unknown key {key} (a config has only kpi and slo tables)")
+        if key not in ("kpi", "slo", "dashboard"):
+            raise ConfigError(f"unknown key {key} (a config has only kpi, slo and dashboard "
+                              f"tables)")
     kpis = {kpi_id: _parse_kpi(kpi_id, table, catalog)
             for kpi_id, table in _table(data, "kpi").items()}
     slo = _table(data, "slo")
@@ -161,7 +163,19 @@ def _parse(data: dict[str, Any], path: Path, catalog: Catalog) -> OrgConfig:
              for key, value in _table(slo, "tier", "slo.").items()}
     endpoints = {name: _parse_slo(f"slo.endpoint.{_quote(name)}", value)
                  for name, value in _table(slo, "endpoint", "slo.").items()}
-    return OrgConfig(path=path, kpis=kpis, slo_tiers=tiers, slo_endpoints=endpoints)
+    return OrgConfig(path=path, kpis=kpis, slo_tiers=tiers, slo_endpoints=endpoints,
+                     dashboard_url=_parse_dashboard(_table(data, "dashboard")))
+
+
+def _parse_dashboard(table: dict[str, Any]) -> str | None:
+    """``[dashboard] url = "https://kpi.example.org"``: where people open the dashboard."""
+    _refuse_unknown("dashboard", table, ("url",))
+    url = table.get("url")
+    if url is not None and not (isinstance(url, str)
+                                and re.fullmatch(r"https?://[^\s/]+(/\S*)?", url)):
+        raise ConfigError("dashboard.url must be an http:// or https:// address such as "
+                          "https://kpi.example.org")
+    return url
 
 
 def _table(data: dict[str, Any], key: str, prefix: str = "") -> dict[str, Any]:

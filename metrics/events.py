@@ -19,6 +19,11 @@ SQL_TYPES = {
     "date": "DATE",
 }
 
+# every timestamp and date lies in [EARLIEST, END) UTC, offsets within ±18:00 (events.md)
+EARLIEST = "1970-01-01"
+END = "2200-01-01"
+MAX_OFFSET_HOURS = 18
+
 SEVERITIES = ("SEV1", "SEV2", "SEV3", "SEV4")
 TIERS = (1, 2, 3)  # 1 = most critical
 TIERS_TEXT = ", ".join(map(str, TIERS[:-1])) + f" or {TIERS[-1]}"  # "1, 2 or 3"

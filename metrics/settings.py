@@ -29,11 +29,16 @@ class Setting:
 SETTINGS = (
     Setting("MLKPI_DB", "the DuckDB store, when --db is not given (default mlkpi.duckdb)"),
     Setting("MLKPI_CONFIG", "the organisation config (TOML), when --config is not given"),
+    Setting("MLKPI_BACKEND", "the engine URL, when --backend is not given (default: the "
+                             "store); under 'mlkpi serve' the dashboard then shows the "
+                             "reports 'mlkpi refresh' stored"),
     Setting("MLKPI_NOTES", "the notes file (default: <store>.notes.sqlite beside the store)"),
     Setting("MLKPI_CACHE_DIR", "where compiled query templates are kept "
                                "(default $XDG_CACHE_HOME/mlkpi, else ~/.cache/mlkpi)"),
     Setting("MLKPI_INGEST_MEMORY", "memory limit of the writer, e.g. 2GB "
                                    "(default a quarter of RAM, between 1 and 8 GB)"),
+    Setting("MLKPI_INGEST_TIMEOUT", "seconds one ingest may run before it stops, storing "
+                                    "nothing and letting go of the lock (default 3600)"),
     Setting("MLKPI_READ_MEMORY", "memory limit of each read connection, e.g. 1GB "
                                  "(the dashboard sets one; the CLI does not)"),
     Setting("MLKPI_STRICT_TEMPLATES", "1: a query whose template is unstable fails instead "
@@ -61,6 +66,10 @@ def config(environ: Environ = None) -> str | None:
     return _get("MLKPI_CONFIG", environ)
 
 
+def backend(environ: Environ = None) -> str | None:
+    return _get("MLKPI_BACKEND", environ)
+
+
 def notes(environ: Environ = None) -> str | None:
     return _get("MLKPI_NOTES", environ)
 
@@ -78,6 +87,10 @@ def cache_dir(environ: Environ = None) -> Path:
 
 def ingest_memory(environ: Environ = None) -> str | None:
     return _get("MLKPI_INGEST_MEMORY", environ)
+
+
+def ingest_timeout(environ: Environ = None) -> str | None:
+    return _get("MLKPI_INGEST_TIMEOUT", environ)
 
 
 def read_memory(environ: Environ = None) -> str | None:

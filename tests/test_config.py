@@ -193,7 +193,11 @@ def test_relative_override(tmp_path: Path) -> None:
     ("[slo.tier.4]\navailability = 99\n", "slo.tier.4 is not a tier; use slo.tier.1, 2 or 3"),
     ("[slo.tier.1]\nfoo = 1\n", "unknown key slo.tier.1.foo"),
     ("[slo.region]\nfoo = 1\n", "unknown key slo.region (use slo.tier or slo.endpoint)"),
-    ("colour = 1\n", "unknown key colour (a config has only kpi and slo tables)"),
+    ("colour = 1\n", "unknown key colour (a config has only kpi, slo and dashboard tables)"),
+    ("[dashboard]\nurl = \"kpi.example.org\"\n",
+     "dashboard.url must be an http:// or https:// address such as https://kpi.example.org"),
+    ("[dashboard]\nlink = 1\n", "unknown key dashboard.link"),
+    ("dashboard = 1\n", "dashboard must be a table"),
 ])
 def test_refusals(tmp_path: Path, text: str, message: str) -> None:
     assert refused(tmp_path, text) == message

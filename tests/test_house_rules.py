@@ -14,8 +14,6 @@ from metrics.cli.main import build_parser
 from metrics.events import KINDS
 
 ROOT = Path(__file__).resolve().parent.parent
-COMMANDS = ["ingest", "import", "kpis", "report", "close", "slo", "status", "sample", "serve",
-            "demo"]
 
 
 def _subparsers() -> dict[str, argparse.ArgumentParser]:
@@ -24,11 +22,16 @@ def _subparsers() -> dict[str, argparse.ArgumentParser]:
     return dict(action.choices)
 
 
-def test_every_command_of_cli_md_exists():
-    assert sorted(_subparsers()) == sorted(COMMANDS)
+# the sub-commands the command-line contract promises; more may exist
+CONTRACT = ["ingest", "import", "kpis", "report", "close", "slo", "status", "sample", "serve",
+            "demo"]
 
 
-@pytest.mark.parametrize("command", COMMANDS)
+def test_every_command_of_the_contract_exists():
+    assert set(CONTRACT) <= set(_subparsers())
+
+
+@pytest.mark.parametrize("command", sorted(_subparsers()))
 def test_every_option_of_every_command_is_explained(command):
     sub = _subparsers()[command]
     assert sub.description, f"mlkpi {command} has no description"

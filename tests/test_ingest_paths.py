@@ -11,7 +11,7 @@ import pyarrow.parquet as pq
 import pytest
 from conftest import write_csv
 
-from metrics.ingest import readers, typed
+from metrics.ingest import csv_reader, readers, typed
 from metrics.ingest import run as ingest_module
 from metrics.ingest.run import ingest
 from metrics.store.db import connect_read
@@ -286,7 +286,7 @@ def test_a_csv_read_in_parallel_reports_the_right_lines(tmp_path):
 def test_records_are_placed_by_counting_only_when_it_is_sure(tmp_path, text, fast) -> None:
     path = tmp_path / "f.csv"
     path.write_bytes(text)
-    assert readers._one_line_per_record(path, open) is fast
+    assert csv_reader._one_line_per_record(path, open) is fast
 
 
 def test_a_blank_line_across_a_read_boundary_is_seen(tmp_path) -> None:
@@ -297,9 +297,9 @@ def test_a_blank_line_across_a_read_boundary_is_seen(tmp_path) -> None:
     assert len(body) == 1 << 24 and body.endswith(b"\n")
     path = tmp_path / "f.csv"
     path.write_bytes(body + b"\nz\n")
-    assert readers._one_line_per_record(path, open) is False
+    assert csv_reader._one_line_per_record(path, open) is False
     path.write_bytes(body + b"z\n")
-    assert readers._one_line_per_record(path, open) is True
+    assert csv_reader._one_line_per_record(path, open) is True
 
 
 def test_counting_and_parsing_place_records_alike(tmp_path) -> None:
@@ -307,7 +307,7 @@ def test_counting_and_parsing_place_records_alike(tmp_path) -> None:
     path.write_bytes(b"a,b\n" + b"".join(b"%d,x\n" % i for i in range(1, 500)))
     part = readers.Staged("f.csv", "stage_0", "csv", None, {}, [], path, 2)
     wanted = {1, 2, 250, 499}
-    assert readers.record_lines(part, wanted) == {1: 2, 2: 3, 250: 251, 499: 500}
+    assert csv_reader.record_lines(part, wanted) == {1: 2, 2: 3, 250: 251, 499: 500}
     with open(path, newline="") as fh:  # the parser's own answer, for the same records
-        parsed = {rec: line for rec, line in readers._record_starts(fh, part) if rec in wanted}
-    assert parsed == readers.record_lines(part, wanted)
+        parsed = {rec: line for rec, line in csv_reader._record_starts(fh, part) if rec in wanted}
+    assert parsed == csv_reader.record_lines(part, wanted)

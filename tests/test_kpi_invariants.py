@@ -61,12 +61,14 @@ def test_empty_store_reports_every_kpi_as_no_data(make_store) -> None:
 
 def test_report_keys_follow_cli_md(make_store) -> None:
     report = kpi_report(make_store({}), parse_period("2026-W32"), team="a", tier=1)
-    assert list(report) == ["period", "period_start", "period_end", "scope", "kpis"]
+    assert list(report) == ["period", "period_start", "period_end", "complete", "as_of",
+                            "elapsed", "scope", "kpis"]
     assert report["period"] == "2026-W32" and report["scope"] == {"team": "a", "tier": 1}
     entry = report["kpis"][0]
     for key in ("id", "name", "unit", "value", "sample_size", "status", "target",
                 "baseline", "change", "family", "direction", "cadence",
-                "tier_filter_applied", "freshness"):
+                "tier_filter_applied", "team_filter_applied", "freshness", "pace",
+                "provisional"):
         assert key in entry
     assert set(entry["target"]) >= {"kind", "op", "value", "stretch", "baseline_periods"}
 

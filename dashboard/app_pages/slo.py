@@ -76,3 +76,12 @@ with right:
     components.chart(charts.latency(data.latency_series(endpoint),
                                     "Latency, last 7 days: p95 against its objective; p99"),
                      key="slo-latency")
+
+st.subheader("Notifications")
+history = data.slo_notifications(endpoint)
+if history.empty:
+    st.caption(f"No alert-state change of {components.plain(endpoint)} has been notified yet: schedule "
+               "`mlkpi slo notify --to URL` after each SLI import.")
+else:
+    components.table(history, column_config={
+        "evaluated at": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm [UTC]")})

@@ -65,6 +65,13 @@ def load_org_config(args: argparse.Namespace):
     return load_config(config_path_from_env(args.config))
 
 
+def backend(args: argparse.Namespace) -> str | None:
+    """The engine URL of ``--backend`` or ``$MLKPI_BACKEND``; None: the store."""
+    from metrics.sql.engine import backend_url
+
+    return backend_url(getattr(args, "backend", None))
+
+
 def known_errors() -> tuple[type[Exception], ...]:
     """The errors said in one sentence with exit 2: mlkpi's own, the store's, the system's."""
     import duckdb

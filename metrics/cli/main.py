@@ -36,6 +36,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--config", metavar="PATH",
                    help="TOML file of target and SLO overrides (default: $MLKPI_CONFIG, "
                         "else the catalog's defaults)")
+    p.add_argument("--backend", metavar="URL",
+                   help="the engine that computes KPIs and SLOs for kpis, slo, refresh, serve "
+                        "and check-backend (default: $MLKPI_BACKEND, else the store): "
+                        "duckdb:///PATH, spark://local[N]?path=DIR (Parquet from 'mlkpi "
+                        "export'), sc://HOST:PORT[?database=DB] (Spark Connect) or another "
+                        "ibis URL (trino://, postgres://, snowflake://, bigquery://)")
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND", parser_class=_Parser)
     handlers: dict = {}
     for module in commands.modules():

@@ -229,4 +229,15 @@ def status_table(report: dict) -> str:
     for kind, k in report["kinds"].items():
         rows.append([kind, f"{k['rows']:,}", instant(k["newest"]), "STALE" if k["stale"] else "",
                      str(report["quarantined"].get(kind, 0) or "")])
-    return f"store: {report['db']}\n\n" + "\n".join(_table(rows, widths))
+    return (f"store: {report['db']}\n\n" + "\n".join(_table(rows, widths))
+            + _notifications_line(report))
+
+
+def _notifications_line(report: dict) -> str:
+    """'SLO notifications: 2 deliveries failed …' when some are pending, else nothing."""
+    note = report.get("notifications") or {}
+    if not note.get("pending"):
+        return ""
+    return (f"\n\nSLO notifications: {note['pending']} deliver"
+            f"{'y' if note['pending'] == 1 else 'ies'} failed and will be retried by the next "
+            f"'mlkpi slo notify' (last error: {note['last_error']})")

@@ -59,9 +59,13 @@ level = "warning"
 
 
 def serve(db: Path, config: Path | None, port: int = 8501, address: str = "localhost",
-          allow_hosts: list[str] | None = None) -> int:
-    """Run the dashboard until stopped; returns Streamlit's exit status."""
+          allow_hosts: list[str] | None = None, backend: str | None = None) -> int:
+    """Run the dashboard until stopped; returns Streamlit's exit status. With ``backend``,
+    the dashboard shows the reports ``mlkpi refresh`` stored from that engine."""
     env = dict(os.environ, MLKPI_DB=str(Path(db).resolve()))
+    env.pop("MLKPI_BACKEND", None)
+    if backend:
+        env["MLKPI_BACKEND"] = backend
     if config is not None:
         env["MLKPI_CONFIG"] = str(Path(config).resolve())
     with tempfile.TemporaryDirectory(prefix="mlkpi-serve-") as run_dir:

@@ -15,7 +15,7 @@ import duckdb
 
 from metrics.importers.base import Doc, ShapeError
 from metrics.importers.reading import ReadError
-from metrics.ingest.validate import lit, q
+from metrics.ingest.sql import lit, q
 
 REQUIRED = ("ChargePeriodStart", "BillingCurrency", "ServiceCategory", "ServiceName")
 BATCH = 50_000

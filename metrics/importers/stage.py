@@ -24,7 +24,7 @@ from metrics.events import KINDS, Kind
 from metrics.importers.base import Row
 from metrics.importers.times import iso
 from metrics.ingest.run import IngestResult, ingest
-from metrics.ingest.validate import lit, q
+from metrics.ingest.sql import lit, q
 from metrics.store import db as store_db
 
 PREVIEW_ROWS = 5

@@ -1,8 +1,11 @@
 """Files → validated, typed rows → one transaction in the store (``run.ingest``).
 
-``readers`` stages a file as text, ``validate`` writes the SQL that converts and checks
-every column with our own reasons, ``typed`` holds the converted rows of a large CSV, and
-``run`` upserts, quarantines and keeps history in one transaction.
+``readers`` stages a file (``csv_reader``, ``json_reader``, Parquet; what they share is in
+``staged``), ``validate`` writes the SQL that converts and checks every column with our own
+reasons, ``typed`` holds the converted rows of a large CSV, and ``run`` upserts,
+quarantines and keeps history in one transaction. ``limits`` holds the bounds an ingest
+keeps (columns, line and field lengths, dates, time: ``deadline``); ``sql`` is the one
+place names, texts and paths are quoted into SQL.
 """
 
 from __future__ import annotations

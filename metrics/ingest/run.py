@@ -14,57 +14,25 @@ import sys
 import tempfile
 import zoneinfo
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
-import pyarrow as pa
 
 from metrics.errors import MlkpiError
 from metrics.events import KINDS, Kind
-from metrics.ingest import typed
-from metrics.ingest.readers import (
-    FileError,
-    Staged,
-    detect_format,
-    record_lines,
-    stage,
-)
-from metrics.ingest.validate import lit, q
+from metrics.ingest import limits, row_errors, typed
+from metrics.ingest.deadline import Deadline, DeadlinePassed
+from metrics.ingest.readers import FileError, Staged, detect_format, stage
+from metrics.ingest.result import IngestResult
+from metrics.ingest.sql import lit, q
 from metrics.store import db as store
+from metrics.store import recovery
+
+__all__ = ["IngestError", "IngestResult", "check_kind", "check_timezone", "ingest"]
 
 
 class IngestError(MlkpiError):
     """Bad arguments (unknown kind, bad time zone): one sentence, nothing read."""
-
-
-@dataclass
-class IngestResult:
-    kind: str
-    files: list[str]
-    inserted: int = 0
-    updated: int = 0
-    duplicates: int = 0
-    quarantined: int = 0
-    errors: list[dict] = field(default_factory=list)
-    file_errors: list[str] = field(default_factory=list)
-    extra_columns: dict[str, list[str]] = field(default_factory=dict)
-    strict_rejected: bool = False
-
-    @property
-    def exit_code(self) -> int:
-        if self.file_errors:
-            return 2
-        return 1 if self.quarantined else 0
-
-    def to_json(self) -> dict:
-        return {
-            "kind": self.kind, "files": self.files, "inserted": self.inserted,
-            "updated": self.updated, "duplicates": self.duplicates,
-            "quarantined": self.quarantined, "errors": self.errors,
-            "file_errors": self.file_errors, "extra_columns": self.extra_columns,
-            "stored": not self.strict_rejected,
-        }
 
 
 Progress = Callable[[str], None]
@@ -113,30 +81,52 @@ def ingest(
     """Validate and store ``files`` of one kind; see the module docstring."""
     kind = check_kind(kind_name)
     tz = check_timezone(assume_tz)
+    try:
+        seconds = limits.timeout_seconds()
+    except limits.TimeoutSetting as exc:
+        raise IngestError(str(exc)) from None
     say = progress or (lambda _msg: None)
     result = IngestResult(kind.name, list(files))
+    db = Path(db)
     # next to the store, not in /tmp: a CSV's typed rows are written here (~10 % of the
-    # CSV's size), and the store's folder is the one place sure to have room for them
-    scratch = Path(db).resolve().parent
-    scratch.mkdir(parents=True, exist_ok=True)  # as the store itself would be
-    with (tempfile.TemporaryDirectory(prefix=".mlkpi-ingest-", dir=scratch) as tmp,
-          store.writer(db) as con):
-        staged = _stage_all(con, kind, files, Path(tmp), result, say)
-        if not staged:
-            return result
-        say("validating")
-        for part, error in typed.type_files(con, kind, staged, tz, Path(tmp)):
-            _file_failed(part, error, result)
-        if not any(part.ok for part in staged):
-            return result
-        repeats = _resolve_batch_conflicts(con, kind, staged)
-        _collect_errors(con, staged, result)
-        if strict and result.quarantined:
-            result.strict_rejected = True
-            return result
-        say("storing")
-        _write(con, kind, staged, result, dedupe=repeats)
+    # CSV's size), and the store's folder is the one place sure to have room for them. Made
+    # under the writer's lock, named after the store: a later writer that finds one knows
+    # its ingest died (metrics.store.recovery)
+    with (store.writer(db) as con,
+          tempfile.TemporaryDirectory(prefix=recovery.scratch_prefix(db), dir=db.parent) as tmp,
+          Deadline(con, seconds) as deadline):
+        try:
+            _run(con, kind, files, tz, strict, Path(tmp), result, say, deadline)
+        except (duckdb.InterruptException, DeadlinePassed):
+            if not deadline.passed:
+                raise
+        if deadline.passed and not result.committed:
+            raise IngestError(
+                f"the ingest of {', '.join(files)} did not finish within {seconds:g} s and was "
+                "stopped; nothing of it was stored. Split the files, or allow more time with "
+                "MLKPI_INGEST_TIMEOUT (seconds).")
     return result
+
+
+def _run(con, kind: Kind, files, tz, strict: bool, tmp: Path, result: IngestResult,
+         say: Progress, deadline: Deadline) -> None:
+    staged = _stage_all(con, kind, files, tmp, result, say)
+    if not staged:
+        return
+    say("validating")
+    for part, error in typed.type_files(con, kind, staged, tz, tmp):
+        _file_failed(part, error, result)
+    if not any(part.ok for part in staged):
+        return
+    deadline.check()
+    repeats = _resolve_batch_conflicts(con, kind, staged)
+    row_errors.collect(con, staged, result)
+    if strict and result.quarantined:
+        result.strict_rejected = True
+        return
+    deadline.check()
+    say("storing")
+    _write(con, kind, staged, result, dedupe=repeats)
 
 
 def _stage_all(con, kind, files, tmp: Path, result: IngestResult, say: Progress) -> list[Staged]:
@@ -216,46 +206,6 @@ def _key_hash(kind: Kind) -> str:
     return f"hash({', '.join(q(k) for k in kind.key)})"
 
 
-def _collect_errors(con, staged: list[Staged], result: IngestResult) -> None:
-    bad = con.execute("SELECT count(*) FROM bad").fetchone()[0]
-    result.quarantined = bad
-    if not bad:
-        return
-    _attach_lines(con, staged)
-    rows = con.execute(
-        """SELECT _file, _line, e.column, e.reason FROM
-           (SELECT _file, _line, unnest(_errors) AS e FROM bad) ORDER BY _file, _line"""
-    ).fetchall()
-    result.errors = [
-        {"file": staged[f].file, "line": line, "column": col, "reason": reason}
-        for f, line, col, reason in rows
-    ]
-
-
-def _attach_lines(con, staged: list[Staged]) -> None:
-    """Physical line numbers: a CSV record after a quoted newline or a blank line starts
-    lower down (``record_lines``); Parquet and JSON arrays report the record number."""
-    con.execute("ALTER TABLE bad ADD COLUMN _line BIGINT")
-    con.execute("UPDATE bad SET _line = _rec")
-    for i, part in enumerate(staged):
-        if part.fmt == "csv":  # the fallback if the file cannot be re-read: after the header
-            con.execute("UPDATE bad SET _line = _rec + 1 WHERE _file = ?", [i])
-        if part.fmt not in ("csv", "jsonl"):
-            continue
-        recs = {r for (r,) in con.execute(
-            "SELECT DISTINCT _rec FROM bad WHERE _file = ?", [i]).fetchall()}
-        lines = record_lines(part, recs)
-        if not lines:
-            continue
-        linemap = pa.table({"rec": list(lines), "line": list(lines.values())})
-        con.register("linemap", linemap)
-        try:
-            con.execute("UPDATE bad SET _line = m.line FROM linemap m "
-                        "WHERE bad._file = ? AND bad._rec = m.rec", [i])
-        finally:
-            con.unregister("linemap")
-
-
 def _write(con, kind: Kind, staged: list[Staged], result: IngestResult, dedupe: bool) -> None:
     """One transaction: new rows, replaced rows (old ones to history), quarantine, log.
 
@@ -306,6 +256,7 @@ def _write(con, kind: Kind, staged: list[Staged], result: IngestResult, dedupe: 
         _quarantine(con, kind, staged, result, ingest_id)
         _log(con, kind, staged, result, ingest_id)
         con.execute("COMMIT")
+        result.committed = True
     except BaseException:
         con.execute("ROLLBACK")
         raise

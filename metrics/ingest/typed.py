@@ -15,8 +15,10 @@ from pathlib import Path
 import duckdb
 
 from metrics.events import Kind
-from metrics.ingest.readers import FileError, Staged, csv_file_error, no_rows
-from metrics.ingest.validate import q, validated_query
+from metrics.ingest.readers import FileError, Staged, file_error, no_rows
+from metrics.ingest.sql import path as sql_path
+from metrics.ingest.sql import q
+from metrics.ingest.validate import validated_query
 
 
 def type_files(con, kind: Kind, staged: list[Staged], tz: str | None, tmp: Path
@@ -39,8 +41,10 @@ def type_files(con, kind: Kind, staged: list[Staged], tz: str | None, tmp: Path
             _typed(con, kind, part, i, tz, columns, tmp)
             con.execute(f"INSERT INTO bad SELECT _file, _rec, _errors FROM typed_{i} "
                         "WHERE NOT _ok")
+        except duckdb.InterruptException:  # the ingest's time is up: not this file's fault
+            raise
         except duckdb.Error as exc:
-            failed.append((part, csv_file_error(part.file, exc, part.width)))
+            failed.append((part, file_error(part.file, part.fmt, exc, part.width)))
             continue
         if part.rows == 0:
             failed.append((part, FileError(no_rows(part.file))))
@@ -64,7 +68,8 @@ def _typed(con, kind: Kind, part: Staged, i: int, tz: str | None, columns: str,
     numbered = part.fmt != "csv"
     rows = part.table if numbered else f"{part.table}_rows"
     rec = "" if numbered else "NULL::BIGINT AS _rec, "
-    query = validated_query(kind, part.present, tz, f"(SELECT {i} AS _file, {rec}* FROM {rows})")
+    query = validated_query(kind, part.present, tz, f"(SELECT {i} AS _file, {rec}* FROM {rows})",
+                            pre=part.pre)
     if part.fmt == "parquet":
         con.execute(f"CREATE TEMP VIEW typed_{i} AS {query}")
         return
@@ -82,12 +87,12 @@ def _typed(con, kind: Kind, part: Staged, i: int, tz: str | None, columns: str,
     # uncompressed: dictionaries and run lengths already make it ~10 bytes a row (2.6 GB for
     # 263M rows; lz4 saved over a quarter of that for ~5 % more time). Row groups of DuckDB's
     # default size: with 1M-row groups, writing the file took 1.5x as long
-    part.rows = con.execute(f"COPY ({unnumbered}) TO '{path}' "
+    part.rows = con.execute(f"COPY ({unnumbered}) TO {sql_path(path)} "
                             "(FORMAT parquet, COMPRESSION uncompressed)"
                             ).fetchone()[0]
     renumbered = columns.replace("_rec", "file_row_number + 1 AS _rec", 1)
     con.execute(f"CREATE TEMP VIEW typed_{i} AS SELECT {renumbered} "
-                f"FROM read_parquet('{path}', file_row_number = true)")
+                f"FROM read_parquet({sql_path(path)}, file_row_number = true)")
 
 
 # A CSV's typed rows take about twice its size in memory (measured: 4.2 GB of peak for

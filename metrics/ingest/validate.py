@@ -11,12 +11,17 @@ No Python loop ever touches a row. Example for an ``int`` column ``tier``::
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from metrics.events import Column, Kind, Rule, choice_rules
+from metrics.ingest import limits
+from metrics.ingest.sql import lit, q
 
 TS_NAIVE = r"[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]+)?)?"
-TS_AWARE = TS_NAIVE + r" ?(Z|z|[+-][0-9]{2}(:?[0-9]{2})?)"
+# offsets within ±18:00 (events.md): '+25:00' is read by DuckDB, as 25 hours
+TS_AWARE = TS_NAIVE + r" ?(Z|z|[+-]((0[0-9]|1[0-7])(:?[0-5][0-9])?|18(:?00)?))"
+TS_ANY_OFFSET = TS_NAIVE + r" ?[+-][0-9]{2}(:?[0-5][0-9])?"
 INT_TEXT = r"[+-]?[0-9]+(\.0*)?"
 DATE_TEXT = r"[0-9]{4}-[0-9]{2}-[0-9]{2}"
 
@@ -31,18 +36,18 @@ class ColumnSQL:
 
 TRUE_WORDS = "('true', '1', 'yes')"
 FALSE_WORDS = "('false', '0', 'no')"
-NATIVE = {"int": ("BIGINT", "INTEGER", "SMALLINT", "TINYINT", "UBIGINT", "UINTEGER",
-                  "USMALLINT", "UTINYINT", "HUGEINT"),
-          "float": ("DOUBLE", "FLOAT", "BIGINT", "INTEGER", "SMALLINT", "TINYINT"),
+INTEGERS = ("BIGINT", "INTEGER", "SMALLINT", "TINYINT", "UBIGINT", "UINTEGER", "USMALLINT",
+            "UTINYINT", "HUGEINT", "UHUGEINT")
+FLOATS = ("DOUBLE", "FLOAT")
+# Parquet types read as they are (no text round trip): each converts to the contract's type
+# without loss, or is a row error where a value does not fit (an INT64 above 2^63, 1.5 as a
+# count). DECIMAL(p, s) is matched by its name.
+NATIVE = {"int": (*INTEGERS, *FLOATS, "DECIMAL"),
+          "float": (*FLOATS, *INTEGERS, "DECIMAL"),
           "bool": ("BOOLEAN",), "date": ("DATE",), "ts": ("TIMESTAMP WITH TIME ZONE",)}
-
-
-def q(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
-def lit(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
+BOUNDS = {"ts": (f"TIMESTAMPTZ '{limits.EARLIEST} 00:00:00+00'",
+                 f"TIMESTAMPTZ '{limits.END} 00:00:00+00'"),
+          "date": (f"DATE '{limits.EARLIEST}'", f"DATE '{limits.END}'")}
 
 
 def _text(raw: str) -> str:
@@ -79,13 +84,13 @@ def convert(col: Column, source_type: str | None, assume_tz: str | None) -> Colu
     if source_type is None:
         default = "NULL" if col.default is None else str(col.default).upper()
         return ColumnSQL(None, f"CAST({default} AS {col.sql_type})", "NULL")
-    if source_type in NATIVE.get(col.type, ()):
+    if source_type.split("(")[0] in NATIVE.get(col.type, ()):
         return _native(col, source_type)
     raw = q(col.name) if source_type == "VARCHAR" else f"CAST({q(col.name)} AS VARCHAR)"
     t, v = text_name(col.name), q(col.name)
     missing = lit(col.name + " is missing") if col.required else "NULL"
     if col.type == "str":
-        return ColumnSQL(_text(raw), t, f"CASE WHEN {t} IS NULL THEN {missing} END")
+        return ColumnSQL(_text(raw), t, _string_reason(col, t, missing))
     r = retry_name(col.name)
     first, _ = _TEXT_CONVERTERS[col.type](t, col, assume_tz)
     retried, why = _TEXT_CONVERTERS[col.type](r, col, assume_tz)
@@ -119,10 +124,28 @@ def _retry_text(col: str) -> str:
             f"AS {retry_name(col)}")
 
 
+def _string_reason(col: Column, t: str, missing: str) -> str:
+    """Missing, a NUL character (which no id, name or label holds; it cuts texts short in
+    many tools) or longer than ``limits.MAX_FIELD_CHARS``. ``strlen`` counts bytes in
+    constant time, so ``length`` (characters) runs only on the few long values."""
+    most = limits.MAX_FIELD_CHARS
+    return (f"CASE WHEN {t} IS NULL THEN {missing} "
+            f"WHEN contains({t}, chr(0)) THEN {lit(col.name + ' contains a NUL character')} "
+            f"WHEN strlen({t}) > {most} AND length({t}) > {most} "
+            f"THEN {lit(limits.field_too_long(col.name))} END")
+
+
+def within_bounds(value: str, type_: str) -> str:
+    """``value`` where it lies in ``[EARLIEST, END)`` (timestamps and dates), else NULL."""
+    if type_ not in BOUNDS:
+        return value
+    lo, hi = BOUNDS[type_]
+    return f"CASE WHEN {value} >= {lo} AND {value} < {hi} THEN {value} END"
+
+
 def _native(col: Column, source_type: str) -> ColumnSQL:
     raw, t, v = q(col.name), text_name(col.name), q(col.name)
-    # TRY_CAST: a Parquet UBIGINT/HUGEINT above the BIGINT range is a row error, not a crash
-    value = t if source_type == col.sql_type else f"TRY_CAST({t} AS {col.sql_type})"
+    value = _native_value(col, source_type, t)
     if not col.required and col.default is not None:
         value = f"COALESCE({value}, {str(col.default).upper()})"
     missing = lit(col.name + " is missing") if col.required else "NULL"
@@ -130,9 +153,29 @@ def _native(col: Column, source_type: str) -> ColumnSQL:
     if col.type == "int":
         reason += f" WHEN {v} IS NULL THEN {lit(col.name + ' must be a whole number')}"
     if col.type == "float":
-        reason += f" WHEN NOT isfinite({v}) THEN {lit(col.name + ' must be a finite number')}"
+        reason += (f" WHEN {v} IS NULL OR NOT isfinite({v}) THEN "
+                   f"{lit(col.name + ' must be a finite number')}")
+    if col.type in BOUNDS:
+        reason += f" WHEN {v} IS NULL THEN {lit(limits.out_of_range(col.name))}"
     # the "text" layer passes the native value through unchanged, under the text name
     return ColumnSQL(raw, value, reason + " END")
+
+
+def _native_value(col: Column, source_type: str, t: str) -> str:
+    """A native Parquet value as the contract's type; NULL where it does not fit.
+
+    TRY_CAST: a UBIGINT/HUGEINT above the BIGINT range is a row error, not a crash. A
+    count with a fraction (a DECIMAL or a DOUBLE) is not rounded: 1.5 is an error, 3.0 is
+    3. Timestamps and dates outside the bounds are NULL (a row error)."""
+    if source_type == col.sql_type:
+        return within_bounds(t, col.type)
+    if col.type == "int" and not _is_integer_type(source_type):
+        return f"CASE WHEN {t} = trunc({t}) THEN TRY_CAST({t} AS BIGINT) END"
+    return within_bounds(f"TRY_CAST({t} AS {col.sql_type})", col.type)
+
+
+def _is_integer_type(source_type: str) -> bool:
+    return source_type in INTEGERS or re.fullmatch(r"DECIMAL\(\d+,\s*0\)", source_type) is not None
 
 
 def _int(t: str, col: Column, tz: str | None) -> tuple[str, str]:
@@ -140,7 +183,7 @@ def _int(t: str, col: Column, tz: str | None) -> tuple[str, str]:
     # the pattern first: TRY_CAST alone reads '15e-1' as 2, '0x10' as 16 and '1_000' as 1000
     # digits alone (the common case) need no pattern: a glob for a non-digit is 3x cheaper
     value = (f"CASE WHEN NOT {t} GLOB '*[!0-9]*' THEN TRY_CAST({t} AS BIGINT) "
-             f"WHEN regexp_full_match({t}, '{INT_TEXT}') THEN "
+             f"WHEN regexp_full_match({t}, {lit(INT_TEXT)}) THEN "
              f"CASE WHEN contains({t}, '.') "
              f"THEN TRY_CAST(TRY_CAST({t} AS DECIMAL(38, 0)) AS BIGINT) "
              f"ELSE TRY_CAST({t} AS BIGINT) END END")
@@ -148,7 +191,9 @@ def _int(t: str, col: Column, tz: str | None) -> tuple[str, str]:
 
 
 def _float(t: str, col: Column, tz: str | None) -> tuple[str, str]:
-    value = f"TRY_CAST({t} AS DOUBLE)"
+    # DuckDB reads '1_000' as 1000; no export writes digit separators, and '1_000' may as
+    # well be a mangled '1.000' (one), so it is an error
+    value = f"CASE WHEN NOT contains({t}, '_') THEN TRY_CAST({t} AS DOUBLE) END"
     return (f"CASE WHEN isfinite({value}) THEN {value} END",
             lit(f"{col.name} must be a finite number"))
 
@@ -160,23 +205,26 @@ def _bool(t: str, col: Column, tz: str | None) -> tuple[str, str]:
 
 
 def _date(t: str, col: Column, tz: str | None) -> tuple[str, str]:
-    value = f"CASE WHEN regexp_full_match({t}, '{DATE_TEXT}') THEN TRY_CAST({t} AS DATE) END"
-    return value, lit(f"{col.name} must be a date like 2026-07-01")
+    read = f"CASE WHEN regexp_full_match({t}, {lit(DATE_TEXT)}) THEN TRY_CAST({t} AS DATE) END"
+    why = (f"CASE WHEN ({read}) IS NOT NULL THEN {lit(limits.out_of_range(col.name))} "
+           f"ELSE {lit(f'{col.name} must be a date like 2026-07-01')} END")
+    return within_bounds(read, "date"), why
 
 
 def _ts(t: str, col: Column, tz: str | None) -> tuple[str, str]:
-    aware = f"regexp_full_match({t}, '{TS_AWARE}')"
+    aware = f"regexp_full_match({t}, {lit(TS_AWARE)})"
     # RFC 3339 allows a lower-case 'z', which DuckDB's cast does not read
     as_tz = f"TRY_CAST(CASE WHEN suffix({t}, 'z') THEN upper({t}) ELSE {t} END AS TIMESTAMPTZ)"
-    naive = f"regexp_full_match({t}, '{TS_NAIVE}')"
+    naive = f"regexp_full_match({t}, {lit(TS_NAIVE)})"
     bad_format = lit(f"{col.name} must be an ISO-8601 timestamp like 2026-07-01T09:30:00Z")
     if tz is None:
         no_offset = lit(
             f"{col.name} has no time-zone offset; write it like 2026-07-01T09:30:00Z "
             "or ingest with --assume-timezone"
         )
-        value = f"CASE WHEN {aware} THEN {as_tz} END"
-        return value, f"CASE WHEN {naive} THEN {no_offset} ELSE {bad_format} END"
+        read = f"CASE WHEN {aware} THEN {as_tz} END"
+        why = f"CASE WHEN {naive} THEN {no_offset} ELSE {bad_format} END"
+        return _bounded_ts(t, col, read, why)
     local = f"TRY_CAST({t} AS TIMESTAMP)"
     placed = f"timezone({lit(tz)}, {local})"
     # a local time that does not exist (spring forward) does not come back unchanged;
@@ -193,16 +241,27 @@ def _ts(t: str, col: Column, tz: str | None) -> tuple[str, str]:
         f"{lit(f'{col.name} happens twice in {tz} (a daylight-saving change); give an offset')} "
         f"ELSE {bad_format} END"
     )
-    return value, why
+    return _bounded_ts(t, col, value, why)
+
+
+def _bounded_ts(t: str, col: Column, read: str, why: str) -> tuple[str, str]:
+    """A read timestamp kept within the bounds, and the reasons of the bounds first."""
+    reason = (f"CASE WHEN ({read}) IS NOT NULL THEN {lit(limits.out_of_range(col.name))} "
+              f"WHEN regexp_full_match({t}, {lit(TS_ANY_OFFSET)}) "
+              f"THEN {lit(limits.offset_too_far(col.name))} ELSE {why} END")
+    return within_bounds(read, "ts"), reason
 
 
 _TEXT_CONVERTERS = {"int": _int, "float": _float, "bool": _bool, "date": _date, "ts": _ts}
 
 
-def typed_query(kind: Kind, present: dict[str, str], assume_tz: str | None, source: str) -> str:
+def typed_query(kind: Kind, present: dict[str, str], assume_tz: str | None, source: str,
+                pre: bool = False) -> str:
     """Rows of ``source`` with typed columns, ``_conv_ok`` and ``_conv``.
 
-    ``source`` has ``_file``, ``_rec`` and the staged columns listed in ``present``.
+    ``source`` has ``_file``, ``_rec`` and the staged columns listed in ``present``; with
+    ``pre``, also ``_pre``: the {column, reason} problems its reader found in a record
+    (a JSON object where a value belongs, a key given twice), NULL when none.
     The layers, innermost first: texts; first conversions; retry texts; values (and the
     texts kept for reasons); ``_conv_ok``; ``_conv``.
     ``_conv`` lists {column, reason} for each value that could not be converted; it is
@@ -219,19 +278,27 @@ def typed_query(kind: Kind, present: dict[str, str], assume_tz: str | None, sour
     reasons = ", ".join(
         f"{{'column': {lit(n)}, 'reason': {p.reason}}}" for n, p in parts.items()
     )
-    fine = " AND ".join(f"({p.reason}) IS NULL" for p in parts.values() if p.reason != "NULL")
+    fine = " AND ".join([*(f"({p.reason}) IS NULL" for p in parts.values() if p.reason != "NULL"),
+                         *(["_pre IS NULL"] if pre else [])])
+    conv = f"list_filter([{reasons}], lambda e: e.reason IS NOT NULL)"
+    if pre:  # the reader's reason for a column stands alone: not also 'tier is missing'
+        said = "list_transform(COALESCE(_pre, []), lambda p: p.column)"
+        conv = (f"list_concat(COALESCE(_pre, []), list_filter([{reasons}], lambda e: "
+                f"e.reason IS NOT NULL AND NOT list_contains({said}, e.column)))")
     cols = ", ".join(q(n) for n in parts)
+    carried = ", _pre" if pre else ""
     return f"""SELECT _file, _rec, {cols}, _conv_ok,
-                 CASE WHEN _conv_ok THEN NULL ELSE
-                   list_filter([{reasons}], lambda e: e.reason IS NOT NULL) END AS _conv
+                 CASE WHEN _conv_ok THEN NULL ELSE {conv} END AS _conv
                FROM (SELECT *, {fine or 'true'} AS _conv_ok FROM
-                     (SELECT _file, _rec, {values}{', ' + keep_texts if keep_texts else ''}
+                     (SELECT _file, _rec{carried}, {values}
+                             {', ' + keep_texts if keep_texts else ''}
                       FROM (SELECT *{retries} FROM (SELECT *{firsts} FROM
-                            (SELECT _file, _rec{', ' + texts if texts else ''} FROM {source})))))"""
+                            (SELECT _file, _rec{carried}{', ' + texts if texts else ''}
+                             FROM {source})))))"""
 
 
 def validated_query(kind: Kind, present: dict[str, str], assume_tz: str | None,
-                    source: str) -> str:
+                    source: str, pre: bool = False) -> str:
     """``_file, _rec``, the typed columns, ``_ok`` and ``_errors`` (NULL when ``_ok``).
 
     ``_errors`` lists conversion problems plus every broken rule, over typed values;
@@ -247,7 +314,7 @@ def validated_query(kind: Kind, present: dict[str, str], assume_tz: str | None,
         errors = f"list_concat(_conv, {checks})"
     return f"""SELECT _file, _rec, {cols}, _ok, CASE WHEN _ok THEN NULL ELSE {errors} END AS _errors
                FROM (SELECT *, {ok} AS _ok
-                     FROM ({typed_query(kind, present, assume_tz, source)}))"""
+                     FROM ({typed_query(kind, present, assume_tz, source, pre)}))"""
 
 
 def _rule_entry(rule: Rule) -> str:

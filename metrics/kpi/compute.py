@@ -18,7 +18,8 @@ from metrics.catalog import Catalog
 from metrics.config import OrgConfig
 from metrics.kpi.context import NO_DATA, Ctx, Result, Scope
 from metrics.periods import Period, quarter_of
-from metrics.sql.templates import Query, fetch, shifted
+from metrics.sql.engine import DuckDBEngine
+from metrics.sql.templates import Query, shifted
 
 __all__ = ["NO_DATA", "Result", "compute"]
 
@@ -31,6 +32,10 @@ def compute(ctx: Ctx, wanted: Mapping[str, Sequence[Period]]
     sharing a rows function are answered by one aggregate over the union of their periods.
     Periods without a qualifying event are left out (callers use NO_DATA).
     """
+    refused = _refusals(ctx, wanted)
+    if refused:  # an engine without an exact median, say: those KPIs are left out
+        ctx.memo["refused"] = refused
+        wanted = {k: ps for k, ps in wanted.items() if k not in refused}
     periods = sorted({p for ps in wanted.values() for p in ps}, key=_order)
     if not periods:
         return {}
@@ -51,7 +56,17 @@ def compute(ctx: Ctx, wanted: Mapping[str, Sequence[Period]]
             _expression(check, {k: [old[p] for p in ps] for k, ps in wanted.items()})
             if is_check else _expression(ctx, wanted)))
     return {(r["kpi"], r["period"]): Result(_number(r["value"]), int(r["sample_size"] or 0))
-            for r in fetch(ctx.con, query)}
+            for r in ctx.engine.fetch(query)}
+
+
+def _refusals(ctx: Ctx, wanted: Mapping[str, Sequence[Period]]) -> dict[str, str]:
+    """{kpi_id: sentence} for the KPIs the engine cannot compute exactly (none on DuckDB)."""
+    if isinstance(ctx.engine, DuckDBEngine):
+        return {}
+    from metrics.kpi.formulas import refusal
+
+    found = {k: refusal(ctx, k, ps) for k, ps in wanted.items() if ps}
+    return {k: sentence for k, sentence in found.items() if sentence}
 
 
 def _params(periods: Sequence[Period], scope: Scope) -> dict[str, object]:

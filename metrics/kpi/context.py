@@ -1,19 +1,17 @@
-"""What a KPI computation reads, without importing ibis: the connection, the scope, the
+"""What a KPI computation reads, without importing ibis: the engine, the scope, the
 catalog (formula params) and the organisation's config. The ibis backend is made only
 when a formula is built (a query not compiled yet, see ``metrics.sql.templates``)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import duckdb
 
 from metrics.catalog import Catalog
 from metrics.config import OrgConfig
-
-if TYPE_CHECKING:
-    from ibis.backends.duckdb import Backend
+from metrics.sql.engine import Engine, as_engine
 
 
 @dataclass(frozen=True)
@@ -37,27 +35,27 @@ NO_DATA = Result(None, 0)
 
 @dataclass
 class Ctx:
-    """What a formula may read: the connection, the scope, the catalog (params), the config."""
+    """What a formula may read: the engine (or a store connection, wrapped in one), the
+    scope, the catalog (params), the config."""
 
-    con: duckdb.DuckDBPyConnection
+    engine: Engine | duckdb.DuckDBPyConnection
     scope: Scope
     catalog: Catalog
     config: OrgConfig
     memo: dict[str, Any] = field(default_factory=dict)
 
-    @property
-    def backend(self) -> Backend:
-        """An ibis backend over the same connection, made on first use."""
-        if "_backend" not in self.memo:
-            from metrics.sql.backend import backend_for
+    def __post_init__(self) -> None:
+        self.engine = as_engine(self.engine)
 
-            self.memo["_backend"] = backend_for(self.con)
-        return self.memo["_backend"]
+    @property
+    def backend(self) -> Any:
+        """The engine's ibis backend, made on first use."""
+        return self.engine.backend
 
     def table(self, kind: str):
         """The kind's ibis table, its schema read once per context."""
         if kind not in self.memo:
-            self.memo[kind] = self.backend.table(kind)
+            self.memo[kind] = self.engine.table(kind)
         return self.memo[kind]
 
     def param(self, kpi_id: str, name: str, default: float) -> float:

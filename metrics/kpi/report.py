@@ -11,13 +11,10 @@ or pandas) and closes it.
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
-
-import duckdb
 
 from metrics.catalog import KPI, Catalog, load_catalog
 from metrics.config import OrgConfig, ResolvedTarget, resolve_target
@@ -27,7 +24,7 @@ from metrics.kpi.context import Ctx, Scope
 from metrics.kpi.targets import evaluate
 from metrics.periods import Period, grain_for_cadence, iso_z, period_containing
 from metrics.periods import periods_ending as _periods_ending
-from metrics.store.db import connect_read
+from metrics.sql.engine import Engine, open_engine
 from metrics.store.health import freshness, kpi_freshness
 
 if TYPE_CHECKING:
@@ -37,30 +34,22 @@ SERIES_COLUMNS = ["kpi", "period", "period_start", "period_end", "value", "sampl
                   "status", "target", "stretch", "change", "provisional", "pace"]
 
 
-@contextlib.contextmanager
-def _open(db: Path) -> Iterator[duckdb.DuckDBPyConnection]:
-    con = connect_read(Path(db))
-    try:
-        yield con
-    finally:
-        con.close()
-
-
-def _ctx(con: duckdb.DuckDBPyConnection, team: str | None, tier: int | None,
+def _ctx(engine: Engine, team: str | None, tier: int | None,
          config: OrgConfig | None, catalog: Catalog) -> Ctx:
-    return Ctx(con, Scope(team, tier), catalog, config or OrgConfig())
+    return Ctx(engine, Scope(team, tier), catalog, config or OrgConfig())
 
 
 # -- kpi_report ----------------------------------------------------------------------------
 
 def kpi_report(db: Path, period: Period, team: str | None = None, tier: int | None = None,
-               config: OrgConfig | None = None, now: datetime | None = None) -> dict:
+               config: OrgConfig | None = None, now: datetime | None = None,
+               backend: str | None = None) -> dict:
     """Every catalog KPI for one period and scope: the object of ``mlkpi kpis --format json``.
 
     A period still running at `now` (default: the clock) is reported to date: ``complete``
     false, ``elapsed`` its share behind us, every status ``provisional``, and a KPI that
     counts over the whole period (``pace`` in the catalog) reported as its pace, value ÷
-    elapsed.
+    elapsed. ``backend``: the engine's URL (``metrics.sql.engine``); None is the store.
     """
     now = now or datetime.now(UTC)
     elapsed = period.elapsed(now)
@@ -69,9 +58,11 @@ def kpi_report(db: Path, period: Period, team: str | None = None, tier: int | No
     targets = {kpi_id: resolve_target(kpi, period, config) for kpi_id, kpi in catalog.items()}
     wanted = {kpi_id: [period, *_baseline_period(period, targets[kpi_id])]
               for kpi_id in catalog}
-    with _open(db) as con:
-        results = compute(_ctx(con, team, tier, config, catalog), wanted)
-        kinds = freshness(con, now, catalog)
+    with open_engine(db, backend) as engine:
+        ctx = _ctx(engine, team, tier, config, catalog)
+        results = compute(ctx, wanted)
+        kinds = freshness(engine, now, catalog)
+    refused = ctx.memo.get("refused", {})
     kpis = []
     for kpi_id, kpi in catalog.items():
         target = targets[kpi_id]
@@ -86,6 +77,8 @@ def kpi_report(db: Path, period: Period, team: str | None = None, tier: int | No
             "team_filter_applied": team is not None and _team_filtered(kpi),
             "freshness": kpi_freshness(kpi, kinds),
         })
+        if kpi_id in refused:
+            entry["refused"] = refused[kpi_id]
         kpis.append(entry)
     return {"period": period.label, "period_start": period.start_iso,
             "period_end": period.end_iso, "complete": elapsed >= 1.0,
@@ -131,7 +124,7 @@ def _team_filtered(kpi: KPI) -> bool:
 def kpi_series(db: Path, end: Period, n: int = 8, kpi_ids: list[str] | None = None,
                team: str | None = None, tier: int | None = None,
                config: OrgConfig | None = None, grain: str | None = None,
-               now: datetime | None = None) -> pd.DataFrame:
+               now: datetime | None = None, backend: str | None = None) -> pd.DataFrame:
     """`n` periods per KPI ending with the period that holds `end`'s start, at the KPI's
     cadence grain (or `grain` for all): one row per (KPI, period), oldest first. A period
     still running at `now` is marked ``provisional``, with pace KPIs at their pace, as in
@@ -152,8 +145,8 @@ def kpi_series(db: Path, end: Period, n: int = 8, kpi_ids: list[str] | None = No
         plan[kpi_id] = [(p, resolve_target(catalog[kpi_id], p, config)) for p in periods]
         wanted[kpi_id] = [*periods,
                           *(b for p, t in plan[kpi_id] for b in _baseline_period(p, t))]
-    with _open(db) as con:
-        results = compute(_ctx(con, team, tier, config, catalog), wanted)
+    with open_engine(db, backend) as engine:
+        results = compute(_ctx(engine, team, tier, config, catalog), wanted)
     rows = []
     for kpi_id, periods in plan.items():
         for period, target in periods:
@@ -189,7 +182,8 @@ def _check_ids(kpi_ids: Sequence[str] | None, catalog: Catalog) -> list[str]:
 # -- kpi_events ----------------------------------------------------------------------------
 
 def kpi_events(db: Path, kpi_id: str, period: Period, team: str | None = None,
-               tier: int | None = None, config: OrgConfig | None = None) -> pd.DataFrame:
+               tier: int | None = None, config: OrgConfig | None = None,
+               backend: str | None = None) -> pd.DataFrame:
     """The rows behind one KPI value: e.g. the incidents detected in the period with their
     `detect_minutes`, the production models of the latest snapshot with their flags, or
     the SLI windows aggregated per endpoint (requests, errors, availability)."""
@@ -199,10 +193,10 @@ def kpi_events(db: Path, kpi_id: str, period: Period, team: str | None = None,
     catalog = load_catalog()
     _check_ids([kpi_id], catalog)
     formula = FORMULAS[kpi_id]
-    with _open(db) as con:
-        ctx = _ctx(con, team, tier, config, catalog)
+    with open_engine(db, backend) as engine:
+        ctx = _ctx(engine, team, tier, config, catalog)
         table = (formula.events(ctx, period) if formula.events
                  else formula.rows(ctx, [period]))
         table = table.drop(*[c for c in HELPER_COLUMNS if c in table.columns])
-        frame = ctx.backend.to_pyarrow(table).to_pandas()
+        frame = engine.to_pyarrow(table).to_pandas()
     return frame

@@ -21,7 +21,8 @@ import duckdb
 from metrics.config import OrgConfig, slo_objective
 from metrics.slo.alerts import FIRE_TOLERANCE, LOOKBACKS, burning
 from metrics.slo.objectives import OBJECTIVES, longest_window_days, objectives_rows
-from metrics.sql.templates import Query, fetch, shifted
+from metrics.sql.engine import Engine, as_engine
+from metrics.sql.templates import Query, shifted
 
 if TYPE_CHECKING:
     from ibis.expr.types import Table
@@ -31,17 +32,20 @@ if TYPE_CHECKING:
 Build = Callable[["Tables", dict[str, Any]], Any]
 
 
-def _fetch(con: duckdb.DuckDBPyConnection, name: str, shape: tuple, values: dict[str, Any],
+def _fetch(con: Engine | duckdb.DuckDBPyConnection, name: str, shape: tuple,
+           values: dict[str, Any],
            build: Build, tables: dict[str, dict[str, list]] | None = None
            ) -> list[dict[str, Any]]:
     """Rows of one SLO query, compiled once per shape (``metrics.sql.templates``): ``build``
     makes the ibis expression from ``values`` (timestamps and names, each a parameter of
     the SQL), once with them and once with every one changed, to prove the template."""
     check = {k: _changed(v) for k, v in values.items()}
+    engine = as_engine(con)  # the store's connection, or another engine (backend.md)
     query = Query(f"slo.{name}", shape, values, check,
-                  lambda is_check: build(Tables(con, tables or {}), check if is_check else values),
+                  lambda is_check: build(Tables(engine, tables or {}),
+                                         check if is_check else values),
                   tables or {})
-    return fetch(con, query)
+    return engine.fetch(query)
 
 
 def _changed(value: Any) -> Any:
@@ -51,15 +55,12 @@ def _changed(value: Any) -> Any:
 class Tables:
     """Ibis tables and literals for a query being built (ibis is imported only here)."""
 
-    def __init__(self, con: duckdb.DuckDBPyConnection,
-                 tables: dict[str, dict[str, list]]) -> None:
-        from metrics.sql.backend import backend_for
-
-        self.backend = backend_for(con)
+    def __init__(self, engine: Engine, tables: dict[str, dict[str, list]]) -> None:
+        self.engine = engine
         self.tables = tables
 
     def __call__(self, kind: str) -> Table:
-        return self.backend.table(kind)
+        return self.engine.table(kind)
 
     @staticmethod
     def ts(value: datetime):
@@ -226,8 +227,8 @@ def _burning_since(t: Tables, v: dict[str, Any]) -> Table:
 
     j = _rows(t, v["since"], v["at"])
     j = j.filter(j.window_start >= j.window_from)
-    age = t.ts(v["at"]).epoch_seconds() - j.window_start.epoch_seconds()
-    hour = (age / 3600).ceil() - 1
+    age_us = t.ts(v["at"]).delta(j.window_start, unit="microsecond")  # exact on every engine
+    hour = (age_us / 3_600_000_000).ceil() - 1
     hours = j.group_by(["endpoint", hour.name("k")]).aggregate(
         req=j.requests.sum(), err=j.errors.sum(), budget=j.budget.max())
     burning = hours.filter(hours.req > 0,

@@ -16,13 +16,14 @@ from metrics.periods import iso_z
 from metrics.slo import alerts
 from metrics.slo.alerts import LOOKBACKS, SEVERITY
 from metrics.slo.queries import endpoint_objectives, figures, resolve_at
-from metrics.store.db import connect_read
+from metrics.sql.engine import connect
 
 
 def slo_report(db: Path, at: datetime | None = None, team: str | None = None,
                tier: int | None = None, endpoint: str | None = None,
-               config: OrgConfig | None = None) -> dict[str, Any]:
-    """Per-endpoint SLO figures and alert state at instant ``at`` (cli.md's JSON shape).
+               config: OrgConfig | None = None, backend: str | None = None) -> dict[str, Any]:
+    """Per-endpoint SLO figures and alert state at instant ``at`` (cli.md's JSON shape),
+    on the store ``db`` or the engine of the ``backend`` URL (``metrics.sql.engine``).
 
     ``at`` defaults to the end of the newest SLI window of *all* endpoints,
     max(window_start + window_seconds); a naive ``at`` is taken as UTC. Endpoints listed
@@ -32,7 +33,7 @@ def slo_report(db: Path, at: datetime | None = None, team: str | None = None,
     page, ticket, ok, no_data, then budget_remaining ascending (null last), then name.
     """
     config = config or OrgConfig()
-    con = connect_read(Path(db))
+    con = connect(Path(db), backend)
     try:
         at = resolve_at(con, at)
         if at is None:

@@ -32,6 +32,7 @@ import duckdb
 from metrics import settings
 from metrics.errors import MlkpiError
 from metrics.events import KINDS, Kind
+from metrics.store import recovery, repair
 
 SCHEMA_VERSION = 1
 DEFAULT_DB = "mlkpi.duckdb"
@@ -46,6 +47,10 @@ READ_CONFIG = {
 
 class StoreError(MlkpiError):
     """A store problem, said in one sentence."""
+
+
+class StoreBusy(StoreError):
+    """Another writer holds the store's lock."""
 
 
 def db_path_from_env(cli_value: str | None) -> Path:
@@ -103,6 +108,7 @@ def writer(db: Path, wait_seconds: float = 600.0) -> Iterator[duckdb.DuckDBPyCon
     """
     db.parent.mkdir(parents=True, exist_ok=True)
     with _exclusive(_lock_path(db), wait_seconds):
+        recovery.remove(recovery.leftovers(db))  # under the lock: no other writer is running
         try:
             con = duckdb.connect(str(db))
         except duckdb.Error as exc:
@@ -115,6 +121,7 @@ def writer(db: Path, wait_seconds: float = 600.0) -> Iterator[duckdb.DuckDBPyCon
             # staging and typed copies of a big batch spill to <db>.tmp rather than fill RAM
             con.execute(f"SET memory_limit = '{_writer_memory()}'")
             create_schema(con)
+            repair.quarantine_out_of_bounds(con)  # once per store: what older versions let in
             yield con
         finally:
             con.close()
@@ -206,13 +213,12 @@ def connect_read(db: Path) -> duckdb.DuckDBPyConnection:
     whose sessions scan a large store keeps what it read in its buffer pool.
     """
     snap = snapshot_path(db)
-    if not snap.exists():
-        if not db.exists():
-            raise StoreError(
-                f"there is no store at {db}; run 'mlkpi ingest KIND FILE' or 'mlkpi demo' first."
-            )
-        with writer(db):  # an older live file without a snapshot: publish one now
-            pass
+    if not snap.exists() and not db.exists():
+        raise StoreError(
+            f"there is no store at {db}; run 'mlkpi ingest KIND FILE' or 'mlkpi demo' first."
+        )
+    recover(db)
+    repaired = False
     for attempt in range(5):
         try:
             con = duckdb.connect(str(_reader_path(snap)), read_only=True,
@@ -224,11 +230,34 @@ def connect_read(db: Path) -> duckdb.DuckDBPyConnection:
             continue
         try:
             _harden(con, _read_settings())
+            checked = repair.is_checked(con)
         except BaseException:
             con.close()
             raise
-        return con
+        if checked or repaired:
+            return con
+        con.close()  # a store no writer has checked yet (repair): let one check it
+        recover(db, force=True)
+        repaired = True
     raise AssertionError("unreachable")
+
+
+def recover(db: Path, force: bool = False) -> None:
+    """Publish what a killed writer committed but never published, and remove what dead
+    writers left beside the store (``recovery``). Only when no writer is running: a running
+    one publishes its own work and still needs its scratch folder. Cheap when there is
+    nothing to do (a few ``stat`` calls and one folder listing)."""
+    snap = snapshot_path(db)
+    if (not force and snap.exists() and not recovery.unpublished(db)
+            and not recovery.leftovers(db)):
+        return
+    first = not snap.exists()  # an older live file without a snapshot: wait to publish one
+    try:
+        with writer(db, wait_seconds=600.0 if first else 0):  # publishes when the block ends
+            pass
+    except (StoreBusy, OSError):  # a writer is running, or the folder is read-only to us
+        if first:
+            raise
 
 
 READ_SETTINGS = {"TimeZone": "UTC", "python_enable_replacements": "false"}
@@ -273,8 +302,8 @@ def _exclusive(path: Path, wait_seconds: float) -> Iterator[None]:
                 fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
                 break
             except BlockingIOError:
-                if time.monotonic() > deadline:
-                    raise StoreError(
+                if time.monotonic() >= deadline:
+                    raise StoreBusy(
                         f"another mlkpi ingest has been writing to {path.stem} for over "
                         f"{wait_seconds:.0f} s; try again when it has finished."
                     ) from None

@@ -24,7 +24,8 @@ from metrics.catalog import KPI, Catalog, load_catalog
 from metrics.errors import MlkpiError
 from metrics.events import KINDS
 from metrics.periods import parse_period
-from metrics.sql.templates import Query, fetch
+from metrics.sql.engine import Engine, as_engine
+from metrics.sql.templates import Query
 from metrics.store.db import connect_read, snapshot_path
 
 if TYPE_CHECKING:  # pandas only for the frames of the data-health page, not for the CLI
@@ -148,6 +149,8 @@ def status_report(db: Path, now: datetime) -> dict:
     A store that does not exist yet is reported, not refused: every kind empty and
     stale (``"exists": false``), and nothing is created.
     """
+    from metrics.slo.notifications import status as notification_status
+
     if not db.exists() and not snapshot_path(db).exists():
         empty = {"rows": 0, "newest": None, "stale": True}
         return {"db": str(db), "exists": False,
@@ -156,6 +159,7 @@ def status_report(db: Path, now: datetime) -> dict:
         "db": str(db),
         "kinds": data_freshness(db, now),
         "quarantined": quarantine_counts(db),
+        "notifications": notification_status(db),
     }
 
 
@@ -172,11 +176,12 @@ def data_freshness(db: Path, now: datetime) -> dict[str, dict]:
         con.close()
 
 
-def freshness(con: duckdb.DuckDBPyConnection, now: datetime,
+def freshness(con: Engine | duckdb.DuckDBPyConnection, now: datetime,
               catalog: Catalog) -> dict[str, dict]:
-    """data_freshness on an open read connection (the KPI report shares its own)."""
-    query = Query("freshness", (), {}, {}, lambda _: _newest_expression(con))
-    found = {r["kind"]: r for r in fetch(con, query)}
+    """data_freshness on an open engine or read connection (the KPI report shares its own)."""
+    engine = as_engine(con)
+    query = Query("freshness", (), {}, {}, lambda _: _newest_expression(engine))
+    found = {r["kind"]: r for r in engine.fetch(query)}
     limits = _stale_after(catalog)
     out = {}
     for kind in KINDS:
@@ -192,22 +197,19 @@ def freshness(con: duckdb.DuckDBPyConnection, now: datetime,
     return out
 
 
-def _newest_expression(con: duckdb.DuckDBPyConnection):
+def _newest_expression(engine: Engine):
     """Per kind, one row: kind, rows, newest timestamp, newest date, newest quarter."""
     import ibis
 
-    from metrics.sql.backend import backend_for
-
-    backend = backend_for(con)
-    return ibis.union(*(_newest_query(backend, kind) for kind in KINDS))
+    return ibis.union(*(_newest_query(engine, kind) for kind in KINDS))
 
 
-def _newest_query(backend, kind: str):
+def _newest_query(engine: Engine, kind: str):
     """One row: kind, rows, newest timestamp, newest date, newest quarter label."""
     import ibis
     import ibis.expr.datatypes as dt
 
-    table = backend.table(kind)
+    table = engine.table(kind)
     ts = ibis.null().cast("timestamp('UTC')")
     day = ibis.null().cast("date")
     quarter = ibis.null().cast("string")

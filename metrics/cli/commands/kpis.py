@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
-from metrics.cli.common import emit, load_org_config, tier
+from metrics.cli.common import backend, emit, load_org_config, tier
 from metrics.events import TIERS_TEXT
 
 ORDER = 20
@@ -30,14 +31,19 @@ def run(args: argparse.Namespace, db: Path) -> int:
     from metrics.cli import output
     from metrics.kpi.report import kpi_report
     from metrics.periods import parse_period
+    from metrics.review.closing import with_closed
     from metrics.store.health import check_scope
 
     period = parse_period(args.period)
     config = load_org_config(args)
-    check_scope(db, args.team, args.tier)
-    report = kpi_report(db, period, team=args.team, tier=args.tier, config=config)
-    from metrics.review.closing import with_closed  # closed quarters (review.md)
-
-    report = with_closed(report, db)
+    url = backend(args)
+    if url is None:  # the store's events say which teams and tiers exist
+        check_scope(db, args.team, args.tier)
+    report = kpi_report(db, period, team=args.team, tier=args.tier, config=config,
+                        backend=url)
+    for kpi in report["kpis"]:
+        if kpi.get("refused"):
+            print(f"mlkpi: warning: {kpi['refused']}", file=sys.stderr)
+    report = with_closed(report, db)  # a closed quarter's frozen figures and restatements
     emit(report, args.format, output.kpis_table, output.kpis_csv)
     return 0

@@ -22,7 +22,7 @@ from metrics.kpi.formulas.ops import OPS
 from metrics.kpi.formulas.org import ORG
 from metrics.periods import Period
 
-__all__ = ["FORMULAS", "expression"]
+__all__ = ["FORMULAS", "expression", "refusal"]
 
 
 def _registry(formulas: Iterable[Formula]) -> dict[str, Formula]:
@@ -63,3 +63,20 @@ def _long(ctx: Ctx, rows_fn, members: list[Formula], periods: list[Period]) -> i
                      value=table[f"m{i}_value"].cast("float64"),
                      sample_size=table[f"m{i}_sample_size"].cast("int64"))
         for i, formula in enumerate(members)))
+
+
+def refusal(ctx: Ctx, kpi_id: str, periods: Sequence[Period]) -> str | None:
+    """One sentence when the engine lacks an operation of the KPI's formula (an exact
+    median on Trino or BigQuery): the KPI is refused rather than approximated."""
+    formula = FORMULAS[kpi_id]
+    rows = formula.rows(ctx, list(periods)[:1])
+    for expr in formula.measures(rows, ctx).values():
+        missing = ctx.engine.missing_operation(expr)
+        if missing:
+            return (f"{kpi_id} is not computed on {ctx.engine.name}: the engine has no "
+                    f"{_WORDS.get(missing, missing)}, and mlkpi does not approximate it; "
+                    "run this KPI on the store or on Spark.")
+    return None
+
+
+_WORDS = {"Median": "exact median", "TimestampDelta": "exact difference of timestamps"}

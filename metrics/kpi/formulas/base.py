@@ -52,7 +52,7 @@ def scoped(ctx: Ctx, kind: str) -> ir.Table:
         table = table.filter(table.team == ctx.scope.team)
     if ctx.scope.tier is not None and spec.has_column("tier"):
         table = table.filter(table.tier == ctx.scope.tier)
-    return table.drop("_ingest_id")
+    return table.drop(*[c for c in table.columns if c == "_ingest_id"])  # store-only
 
 
 def _scale(period: Period) -> float | None:
@@ -130,8 +130,9 @@ def _lit(ts: datetime) -> ir.Value:
 
 
 def seconds(later: ir.TimestampValue, earlier: ir.TimestampValue) -> ir.FloatingValue:
-    """later − earlier in seconds (as a float)."""
-    return (later.epoch_seconds() - earlier.epoch_seconds()).cast("float64")
+    """later − earlier in seconds (as a float), exact to the microsecond on every engine:
+    09:00:00.250 − 08:59:59.900 = 0.35 s (Spark's epoch seconds drop the fractions)."""
+    return later.delta(earlier, unit="microsecond").cast("float64") / 1e6
 
 
 def latest_snapshot(rows: ir.Table) -> ir.Table:
@@ -155,8 +156,10 @@ def latest_per(rows: ir.Table, keys: Sequence[str], order: str) -> ir.Table:
 
 
 def share(part: ir.IntegerValue, whole: ir.IntegerValue) -> ir.FloatingValue:
-    """100 × part ÷ whole, null when whole is 0."""
-    return 100.0 * part / whole.nullif(0)
+    """100 × part ÷ whole, null when whole is 0. In floating point on every engine (Spark
+    reads ``100.0 × count`` as DECIMAL) and 0 for a count Spark left NULL (its conditional
+    count is a SUM: NULL when no condition was true or false)."""
+    return 100.0 * part.fill_null(0).cast("float64") / whole.cast("float64").nullif(0)
 
 
 def not_true(col: ir.BooleanValue) -> ir.BooleanValue:

@@ -47,7 +47,7 @@ def _attrition(rows: ir.Table, ctx: Ctx) -> dict[str, ir.Value]:
     # 2026Q3 (92 days), dates 07-31 (100 people) and 08-31 (102), 2 regretted:
     # 100 × 2 ÷ 101 × 365 ÷ 92 = 7.856…; sample_size: headcount rows (team × date).
     mean_heads = rows.total_headcount.mean()
-    return {"value": 100.0 * rows.regretted.sum() / mean_heads.nullif(0)
+    return {"value": 100.0 * rows.regretted.sum().cast("float64") / mean_heads.nullif(0)
             * 365.0 / rows.p_days.max(),
             "sample_size": rows.team_rows.sum()}
 
