@@ -80,8 +80,8 @@ with right:
 st.subheader("Notifications")
 history = data.slo_notifications(endpoint)
 if history.empty:
-    st.caption(f"No alert-state change of {components.plain(endpoint)} has been notified yet: schedule "
-               "`mlkpi slo notify --to URL` after each SLI import.")
+    st.caption(f"No alert-state change of {components.plain(endpoint)} has been notified "
+               "yet: schedule `mlkpi slo notify --to URL` after each SLI import.")
 else:
     components.table(history, column_config={
         "evaluated at": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm [UTC]")})
