@@ -153,7 +153,7 @@ def _seed_period(choices: list[str]) -> None:
     if raw is not None and chosen is None:
         shown = f"'{raw}'" if _SHOWABLE.fullmatch(raw) else "the period in the link"
         st.warning(f"{shown} is not a period with data (e.g. 2026Q3, 2026-08, 2026-W32); "
-                   "showing the latest complete quarter instead.", icon="⚠️")
+                   "showing the default, the latest complete quarter, instead.", icon="⚠️")
     chosen = chosen or LATEST
     st.session_state["period"] = chosen
     st.session_state["period-kind"] = "quarter" if chosen == LATEST else \
