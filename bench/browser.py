@@ -98,7 +98,7 @@ def _targets(bs: Any, tiles: int) -> dict[str, list]:
     """What 'fully rendered' means for each page (wait_rendered's arguments)."""
     return {
         # every KPI tile and the summary ("14 of 21 … on track"); no Plotly chart there
-        "scorecard": bs.render_args(0, {bs.METRIC: tiles}, [r"\d+ of \d+ KPIs"]),
+        "scorecard": bs.render_args(0, {bs.TILE: tiles}, [r"\d+ of \d+ KPIs"]),
         # the review table and the trend chart
         "quarterly": bs.render_args(1, {"[data-testid=stDataFrame]": 1}),
     }
@@ -240,8 +240,9 @@ def _checked(session: dict, name: str, tiles: int) -> float:
     """A browserless session's seconds, once it is known to have drawn the whole page."""
     problem = ("an error: " + "; ".join(session["errors"]) if session["errors"] else
                f"script status {session['status']}" if session["status"] else None)
-    if name == "scorecard" and session["elements"].get("metric", 0) != tiles:
-        problem = problem or f"{session['elements'].get('metric', 0)} of {tiles} KPI tiles"
+    # the tiles are one HTML element (dashboard/tiles.py); its text holds every tile
+    if name == "scorecard" and session.get("tiles", 0) != tiles:
+        problem = problem or f"{session.get('tiles', 0)} of {tiles} KPI tiles"
     if name == "quarterly" and not session["elements"].get("dataframe"):
         problem = problem or "no review table"
     if problem:

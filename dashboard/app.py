@@ -51,6 +51,8 @@ PAGES = [
     ("catalog", "KPI catalog", "catalog", ":material/menu_book:"),
     ("data", "Data health", "data", ":material/monitor_heart:"),
 ]
+# served by this server: an icon name or emoji would be fetched from a CDN by the browser
+FAVICON = os.path.join(_ROOT, "dashboard", "static", "favicon.png")
 WITHOUT_DATA = {"catalog", "data"}  # pages that work on an empty store
 KNOWN_ERRORS = (StoreError, ConfigError, CatalogError, PeriodError, NoteError)
 
@@ -72,7 +74,7 @@ def _scope(status: dict) -> filters.Scope | None:
     if span is None:
         return None
     choices, default = filters.period_options(span[0], span[1], datetime.now(UTC))
-    return filters.draw(choices, default, data.teams())
+    return filters.draw(choices, default, data.teams(), data.tiers())
 
 
 def _run(page) -> None:
@@ -93,7 +95,7 @@ def main() -> None:
 
 
 def _main() -> None:
-    st.set_page_config(page_title="mlkpi", page_icon=":material/insights:", layout="wide")
+    st.set_page_config(page_title="mlkpi", page_icon=FAVICON, layout="wide")
     data.cap_read_memory()  # before the first read connection of this process
     server_tuning.no_collection_after_runs()
     server_tuning.quiet_server_logs()
@@ -122,6 +124,8 @@ def _main() -> None:
         components.empty_state(status)
     else:
         _run(page)
+        if scope is not None:
+            filters.copy_link()
     server_tuning.freeze_startup()  # later runs' garbage collections skip what is loaded now
 
 

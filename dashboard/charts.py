@@ -45,6 +45,8 @@ def _hover(df: pd.DataFrame, y: str, unit: str, target_col: str, op: str | None,
         sample = row.get("sample_size")
         sample_text = "–" if missing(sample) else f"{int(sample):,}"
         status = status_text(row.get("status")) if "status" in row else ""
+        if row.get("provisional") is True:
+            status += " (provisional: to date)"
         lines.append(f"{quantity(row.get(y), '%' if relative else unit)}<br>target {target}"
                      f"<br>sample {sample_text}<br>{status}")
     return lines
@@ -67,9 +69,36 @@ def _target_traces(x: Sequence, target: pd.Series, stretch: pd.Series | None) ->
     return traces
 
 
+STATUS_MARKERS = {"ahead": "triangle-up", "on_track": "circle", "off_track": "x",
+                  "no_data": "circle-open", "no_baseline": "diamond-open"}
+
+
 def _markers(df: pd.DataFrame) -> dict:
-    colours = [theme.STATUS_COLOURS.get(s, theme.GREY) for s in df.get("status", [])]
-    return dict(size=9, color=colours or theme.BLUE, line=dict(width=1, color="white"))
+    """Each period's status as colour and shape (never colour alone)."""
+    statuses = list(df.get("status", []))
+    colours = [theme.STATUS_COLOURS.get(s, theme.GREY) for s in statuses]
+    symbols = [STATUS_MARKERS.get(s, "circle") for s in statuses]
+    return dict(size=10, color=colours or theme.BLUE, symbol=symbols or "circle",
+                line=dict(width=1, color="white"))
+
+
+def _status_legend(fig: go.Figure, df: pd.DataFrame, **where: int) -> None:
+    """A legend entry per status the markers show: '✗ Off track' with its shape."""
+    for status in dict.fromkeys(df.get("status", [])):
+        if missing(status):
+            continue
+        fig.add_trace(go.Scatter(
+            x=[None], y=[None], mode="markers", name=status_text(status),
+            marker=dict(size=10, color=theme.STATUS_COLOURS.get(status, theme.GREY),
+                        symbol=STATUS_MARKERS.get(status, "circle")),
+            hoverinfo="skip"), **where)
+
+
+def from_first_value(series: pd.DataFrame) -> pd.DataFrame:
+    """The series from its first period holding a value: an axis starts at the data."""
+    df = series.reset_index(drop=True)
+    held = df.index[df["value"].notna()] if "value" in df else []
+    return df.iloc[held[0]:].reset_index(drop=True) if len(held) else df
 
 
 def kpi_trend(series: pd.DataFrame, *, name: str = "", unit: str = "",
@@ -78,7 +107,7 @@ def kpi_trend(series: pd.DataFrame, *, name: str = "", unit: str = "",
 
     `series`: period, value, sample_size, status, target, stretch, change (kpi_series).
     """
-    df = series.reset_index(drop=True)
+    df = from_first_value(series)
     x = df["period"].astype(str)
     if target_kind != "relative":
         fig = go.Figure(_target_traces(x, df["target"], df.get("stretch")))
@@ -86,6 +115,7 @@ def kpi_trend(series: pd.DataFrame, *, name: str = "", unit: str = "",
             x=x, y=df["value"], mode="lines+markers", name=name or "value",
             line=dict(color=theme.BLUE, width=3), marker=_markers(df),
             hovertext=_hover(df, "value", unit, "target", op, False), hoverinfo="text"))
+        _status_legend(fig, df)
         return _finish(fig, name, unit)
     fig = make_subplots(rows=2, cols=1, shared_xaxes=True, vertical_spacing=0.08,
                         row_heights=[0.55, 0.45])
@@ -100,6 +130,7 @@ def kpi_trend(series: pd.DataFrame, *, name: str = "", unit: str = "",
         line=dict(color=theme.ORANGE, width=2), marker=_markers(df),
         hovertext=_hover(df, "change", unit, "target", op, True), hoverinfo="text"),
         row=2, col=1)
+    _status_legend(fig, df, row=2, col=1)
     fig.update_yaxes(title_text=unit, row=1, col=1)
     fig.update_yaxes(title_text="change %", row=2, col=1)
     return _finish(fig, name)
@@ -192,19 +223,26 @@ def burndown(df: pd.DataFrame, title: str) -> go.Figure:
 
 
 def latency(df: pd.DataFrame, title: str) -> go.Figure:
-    """p95 and p99 latency over time against the p95 objective (dashed)."""
-    fig = go.Figure([
-        go.Scatter(x=df["window_start"], y=df["latency_p95_ms"], mode="lines", name="p95",
-                   line=dict(color=theme.BLUE, width=2),
-                   hovertemplate="p95 %{y:.0f} ms<extra></extra>"),
-        go.Scatter(x=df["window_start"], y=df["latency_p99_ms"], mode="lines", name="p99",
-                   line=dict(color=theme.PURPLE, width=1.5),
-                   hovertemplate="p99 %{y:.0f} ms<extra></extra>"),
-        go.Scatter(x=df["window_start"], y=df["objective_ms"], mode="lines",
-                   name="p95 objective", line=dict(color=theme.TARGET, dash="dash", width=2),
-                   hovertemplate="objective %{y:.0f} ms<extra></extra>"),
-    ])
-    return _finish(fig, title, "ms")
+    """p95 latency against the p95 objective (dashed) above; p99 below, on its own, since
+    the objective is a p95 one and a p99 line beside it would read as a breach."""
+    fig = make_subplots(rows=2, cols=1, shared_xaxes=True, vertical_spacing=0.1,
+                        row_heights=[0.6, 0.4], subplot_titles=("p95 vs its objective",
+                                                                "p99 (no objective)"))
+    fig.add_trace(go.Scatter(x=df["window_start"], y=df["latency_p95_ms"], mode="lines",
+                             name="p95", line=dict(color=theme.BLUE, width=2),
+                             hovertemplate="p95 %{y:.0f} ms<extra></extra>"), row=1, col=1)
+    fig.add_trace(go.Scatter(x=df["window_start"], y=df["objective_ms"], mode="lines",
+                             name="p95 objective",
+                             line=dict(color=theme.TARGET, dash="dash", width=2),
+                             hovertemplate="objective %{y:.0f} ms<extra></extra>"),
+                  row=1, col=1)
+    fig.add_trace(go.Scatter(x=df["window_start"], y=df["latency_p99_ms"], mode="lines",
+                             name="p99", line=dict(color=theme.PURPLE, width=1.5),
+                             hovertemplate="p99 %{y:.0f} ms<extra></extra>"), row=2, col=1)
+    fig.update_yaxes(title_text="ms", row=1, col=1)
+    fig.update_yaxes(title_text="ms", row=2, col=1)
+    fig.update_annotations(font_size=12, x=0, xanchor="left")
+    return _finish(fig, title)
 
 
 def bars_vs_levels(df: pd.DataFrame, *, x: str, y: str, level: str, title: str,

@@ -4,6 +4,7 @@ the drill-down expander, KPI header lines. UI only: numbers come from `data`.
 
 from __future__ import annotations
 
+import html
 from typing import Any
 
 import pandas as pd
@@ -27,6 +28,11 @@ def empty_state(status: dict[str, Any]) -> None:
     st.info(EMPTY_STATE, icon="📭")
     if status.get("message"):
         st.caption(status["message"])
+
+
+def plain_title(text: object) -> str:
+    """Text shown as itself in a Plotly title (which reads a few HTML tags)."""
+    return html.escape(str(text))
 
 
 def chart(fig: go.Figure, key: str | None = None) -> None:
@@ -119,8 +125,9 @@ def drill_down(scope: Scope, kpi_id: str, name: str) -> None:
         if events.empty:
             st.caption("No events in this period and scope.")
             return
-        st.dataframe(events, hide_index=True)
-        st.download_button("Download CSV", views.to_csv(events), mime="text/csv",
+        st.dataframe(views.readable(events), hide_index=True)
+        st.download_button("Download CSV", views.to_csv(views.readable(events, blank="")),
+                           mime="text/csv",
                            file_name=f"{kpi_id}-{scope.period}.csv", key=f"dl-{kpi_id}",
                            on_click="ignore")
 
@@ -157,11 +164,26 @@ def freshness_banner(report: dict[str, Any], kpi_ids: list[str]) -> None:
 
 
 def scope_caption(scope: Scope, report: dict[str, Any] | None = None) -> None:
-    period = f"{scope.period}"
-    if report and report.get("period_start"):
-        period += f" ({present.dates(report['period_start'], report['period_end'])})"
-    st.caption(f"{period} · {plain(scope.words)}")
+    """'2026Q3 (1 July to 30 September 2026) · search'; a running period says 'to date',
+    the instant its figures stand at and the share elapsed. The period named is the
+    report's (the quarterly review shows the quarter holding a chosen month)."""
+    if not report or not report.get("period_start"):
+        st.caption(f"{scope.period_text} · {plain(scope.words)}")
+        return
+    text = present.period_span(report["period"], report["period_start"], report["period_end"])
+    if report.get("complete") is False:
+        text += (f" — to date, figures as of {present.instant(report.get('as_of'))}, "
+                 f"{present.number(100 * float(report.get('elapsed') or 0))} % of the period "
+                 "elapsed; every status is provisional")
+    st.caption(f"{text} · {plain(scope.words)}")
 
 
 def table(df: pd.DataFrame, **kwargs: Any) -> None:
-    st.dataframe(df, hide_index=True, **kwargs)
+    """A table people read: columns without a column_config of their own go through
+    ``views.readable`` (no 'None', ISO instants or unrounded floats)."""
+    configured = set(kwargs.get("column_config") or {})
+    plain = views.readable(df[[c for c in df.columns if c not in configured]])
+    shown = df.copy()
+    for name in plain.columns:
+        shown[name] = plain[name]
+    st.dataframe(shown, hide_index=True, **kwargs)

@@ -30,6 +30,7 @@ from metrics.kpi.targets import evaluate
 from metrics.periods import Period, baseline_periods
 from metrics.slo import report as slo_engine
 from metrics.slo import series as slo_series
+from metrics.slo.alerts import LOOKBACKS
 from metrics.store import health, notes, results
 from metrics.store.db import StoreError, snapshot_path
 
@@ -38,6 +39,7 @@ from metrics.store.db import StoreError, snapshot_path
 # default is 80 % of RAM). The engines stream their scans, so the cap costs no speed; an
 # operator may set another.
 READ_MEMORY = "512MB"
+HOURLY_LOOKBACKS = ("1h", "2h", "6h", "1d", "3d")
 
 
 def cap_read_memory() -> None:
@@ -77,6 +79,12 @@ def event_span(snap: Snapshot) -> tuple[datetime, datetime] | None:
 def teams(snap: Snapshot) -> list[str]:
     """Team names from the roster and the events, sorted."""
     return health.team_names(snap.path)
+
+
+@cached()
+def tiers(snap: Snapshot) -> list[str]:
+    """Tiers any stored event carries, as the picker shows them ('1', '2', '3')."""
+    return [str(t) for t in health.tiers_seen(snap.path)]
 
 
 @cached()
@@ -239,7 +247,17 @@ def slo_report(snap: Snapshot, team: str | None = None, tier: int | None = None,
 
 @cached()
 def burn_rate_series(snap: Snapshot, endpoint: str) -> pd.DataFrame:
-    return slo_series.burn_rate_series(snap.path, endpoint, config=snap.org_config())
+    """The last 7 days at a 1-hour step: the look-backs that are whole hours."""
+    return slo_series.burn_rate_series(snap.path, endpoint, config=snap.org_config(),
+                                       lookbacks=HOURLY_LOOKBACKS)
+
+
+@cached()
+def recent_burn_rates(snap: Snapshot, endpoint: str) -> pd.DataFrame:
+    """The last 24 hours at a 5-minute step, all seven look-backs: a 2-hour page is
+    24 points wide, not the last pixels of a week."""
+    return slo_series.burn_rate_series(snap.path, endpoint, config=snap.org_config(),
+                                       days=1, step="5m", lookbacks=tuple(LOOKBACKS))
 
 
 @cached()
@@ -324,20 +342,3 @@ def slo_notifications(snap: Snapshot, endpoint: str) -> pd.DataFrame:
 
 def notes_file() -> Path:
     return notes.notes_path(db_path(), os.environ)
-
-
-def notes_for(period: Period, team: str | None, tier: int | None) -> list[dict[str, Any]]:
-    return notes.notes_for(notes_file(), period.label, team, tier)
-
-
-def note_history(note_id: int) -> list[dict[str, Any]]:
-    return notes.note_history(notes_file(), note_id)
-
-
-def add_note(kpi: str, period: Period, team: str | None, tier: int | None, author: str,
-             text: str) -> int:
-    return notes.add_note(notes_file(), kpi, period.label, team, tier, author, text)
-
-
-def edit_note(note_id: int, author: str, text: str) -> int:
-    return notes.edit_note(notes_file(), note_id, author, text)

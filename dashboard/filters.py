@@ -4,10 +4,13 @@
 (`period=2026Q9`, `tier=';--'`) gets a short notice and the default. Values are only
 ever picked from allow-lists built from the store, so nothing else reaches an engine.
 
-    period_options(oldest, newest, now)   # (['2026Q4', '2026Q3', ..., '2026-11', ...], '2026Q3')
+The period picker is grouped: a kind (quarter, month, week) and then a period of that
+kind. Its first choice is the live ``latest`` (the latest complete quarter: the URL says
+``period=latest`` or nothing); choosing any period writes it (``period=2026Q3``), even the
+one ``latest`` means today, so a link keeps showing that quarter next year. A period still
+running is labelled "to date" in the picker and in every title (``period_words``).
 
-The period's text from the URL is parsed here, once (``draw``), and "all" becomes None
-here, once: every page and ``data`` get a ``Scope`` holding a ``Period``.
+    period_options(oldest, newest, now)   # (['2026Q4', '2026Q3', ..., '2026-11', ...], '2026Q3')
 """
 
 from __future__ import annotations
@@ -15,16 +18,26 @@ from __future__ import annotations
 import functools
 import re
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
+from urllib.parse import urlencode
 
 import streamlit as st
 
 from metrics import events
-from metrics.periods import Period, latest_complete_period, parse_period, period_containing
+from metrics.periods import (
+    LATEST,
+    Period,
+    PeriodError,
+    latest_complete_period,
+    parse_period,
+    period_containing,
+)
 
 ALL = "all"
 TIERS = (ALL, *map(str, events.TIERS))
+GRAINS = {"quarter": "Quarter", "month": "Month", "week": "Week"}
 _SHOWABLE = re.compile(r"[\w.\- ]{1,40}")  # echo a bad value only when it is harmless text
+URL_KEYS = ("period", "team", "tier", "endpoint", "kpi")  # in the order a link lists them
 
 
 @dataclass(frozen=True)
@@ -45,6 +58,25 @@ class Scope:
         parts = [self.team or "", f"tier {self.tier}" if self.tier else ""]
         return ", ".join(p for p in parts if p) or "whole organisation"
 
+    @property
+    def running(self) -> bool:
+        return self.period.running(datetime.now(UTC))
+
+    @property
+    def period_text(self) -> str:
+        """'2026Q3', or '2026Q4 to date' for a period still running."""
+        return period_words(self.period)
+
+
+def period_words(period: Period, now: datetime | None = None) -> str:
+    """A period's label, with 'to date' while it runs.
+
+    >>> period_words(parse_period("2026Q4"), datetime(2026, 11, 25, tzinfo=UTC))
+    '2026Q4 to date'
+    """
+    running = period.running(now or datetime.now(UTC))
+    return f"{period.label} to date" if running else period.label
+
 
 def _periods(oldest: datetime, newest: datetime, grain: str) -> list[Period]:
     """Every `grain` period from the one holding `oldest` to the one holding `newest`."""
@@ -57,20 +89,22 @@ def _periods(oldest: datetime, newest: datetime, grain: str) -> list[Period]:
 
 
 @functools.lru_cache(maxsize=8)
-def _labels(oldest: datetime, newest: datetime) -> tuple[str, ...]:
+def _labels(oldest: datetime, newest: datetime, grain: str | None = None) -> tuple[str, ...]:
     """Quarter, month and week labels holding data, newest first within each grain (the
     same for every run on one snapshot, so computed once per span)."""
-    return tuple(p.label for grain in ("quarter", "month", "week")
-                 for p in _periods(oldest, newest, grain))
+    grains = [grain] if grain else list(GRAINS)
+    return tuple(p.label for g in grains for p in _periods(oldest, newest, g))
 
 
-def default_period(oldest: datetime, newest: datetime, now: datetime) -> Period:
-    """The latest complete quarter that has data (else the quarter holding the newest event).
+def default_period(oldest: datetime, newest: datetime, now: datetime,
+                   grain: str = "quarter") -> Period:
+    """The latest complete `grain` period that has data (else the one holding the newest
+    event).
 
     Data 2025-04-01 .. 2026-11-21, now 2026-11-22 -> 2026Q3.
     """
-    complete = latest_complete_period(now, "quarter")
-    holding_newest = period_containing(newest, "quarter")
+    complete = latest_complete_period(now, grain)
+    holding_newest = period_containing(newest, grain)
     default = complete if complete.start <= holding_newest.start else holding_newest
     return default if default.label in _labels(oldest, newest) else holding_newest
 
@@ -79,6 +113,25 @@ def period_options(oldest: datetime, newest: datetime, now: datetime) -> tuple[l
     """Quarters, months, then ISO weeks that hold data (newest first), and the default's
     label (``default_period``)."""
     return list(_labels(oldest, newest)), default_period(oldest, newest, now).label
+
+
+def canonical_period(raw: str | None, choices: list[str]) -> str | None:
+    """The choice a URL's period names, case aside ('2026q3' -> '2026Q3', 'LATEST' ->
+    'latest'); None when it names none.
+
+    >>> canonical_period("2026q3", ["2026Q3"]), canonical_period("2026-w05", ["2026-W05"])
+    ('2026Q3', '2026-W05')
+    """
+    if raw is None:
+        return None
+    text = raw.strip()
+    if text.lower() == LATEST:
+        return LATEST
+    try:
+        label = parse_period(text).label
+    except PeriodError:
+        return None
+    return label if label in choices else None
 
 
 def _notice(name: str, options: list[str], what: str) -> None:
@@ -90,25 +143,121 @@ def _notice(name: str, options: list[str], what: str) -> None:
     st.warning(f"{shown} is not {what}; showing the default instead.", icon="⚠️")
 
 
-def draw(period_choices: list[str], default_period: str, team_choices: list[str]) -> Scope:
+def _seed_period(choices: list[str]) -> None:
+    """On a session's first run, take the period from the URL (any case); a bad one gets a
+    notice and ``latest``."""
+    if "period" in st.session_state:
+        return
+    raw = st.query_params.get("period")
+    chosen = canonical_period(raw, choices)
+    if raw is not None and chosen is None:
+        shown = f"'{raw}'" if _SHOWABLE.fullmatch(raw) else "the period in the link"
+        st.warning(f"{shown} is not a period with data (e.g. 2026Q3, 2026-08, 2026-W32); "
+                   "showing the default, the latest complete quarter, instead.", icon="⚠️")
+    chosen = chosen or LATEST
+    st.session_state["period"] = chosen
+    st.session_state["period-kind"] = "quarter" if chosen == LATEST else \
+        parse_period(chosen).grain
+
+
+def _draw_period(choices: list[str], default: str, now: datetime) -> Period:
+    """The grouped picker: a kind, then a period of that kind; returns the chosen period."""
+    _seed_period(choices)
+    by_grain = {g: [c for c in choices if parse_period(c).grain == g] for g in GRAINS}
+
+    def kind_changed() -> None:  # a new kind starts at its latest complete period
+        grain = st.session_state["period-kind"]
+        if grain == "quarter":
+            st.session_state["period"] = LATEST
+            return
+        done = latest_complete_period(now, grain).label
+        offered = by_grain[grain]
+        st.session_state["period"] = done if done in offered else offered[0]
+
+    kinds = [g for g in GRAINS if by_grain[g]]
+    st.segmented_control("Period kind", kinds, key="period-kind", format_func=GRAINS.get,
+                         on_change=kind_changed, label_visibility="collapsed")
+    grain = st.session_state.get("period-kind") or "quarter"
+    options = ([LATEST] if grain == "quarter" else []) + by_grain.get(grain, [])
+    if st.session_state.get("period") not in options:
+        st.session_state["period"] = options[0]
+
+    def label(value: str) -> str:
+        if value == LATEST:
+            return f"Latest complete quarter: {default}"
+        return period_words(parse_period(value), now)
+
+    chosen = st.selectbox("Period", options, key="period", format_func=label,
+                          help="The latest complete quarter follows the calendar; a chosen "
+                               "period stays in the link. A period still running shows "
+                               "its figures to date.")
+    return parse_period(default) if chosen == LATEST else parse_period(chosen)
+
+
+def draw(period_choices: list[str], default_period: str, team_choices: list[str],
+         tier_choices: list[str] | None = None, now: datetime | None = None) -> Scope:
     """Draw the three filters in the sidebar and return the scope they select."""
+    now = now or datetime.now(UTC)
     teams = [ALL, *team_choices]
-    _notice("period", period_choices, "a period with data (e.g. 2026Q3, 2026-08, 2026-W32)")
-    _notice("team", teams, "a known team")
-    _notice("tier", list(TIERS), f"a tier ({events.TIERS_TEXT})")
+    tiers = [ALL, *(tier_choices if tier_choices is not None else TIERS[1:])]
+    _notice("team", teams, "a known team (no stored event mentions it)")
+    _notice("tier", tiers, "a tier any stored event has")
     with st.sidebar:
         st.caption("Scope — shared by every page and kept in the link")
-        period = st.selectbox("Period", period_choices,
-                              index=period_choices.index(default_period), key="period",
-                              bind="query-params",
-                              help="Quarters, months (2026-08) and ISO weeks (2026-W32).")
+        period = _draw_period(period_choices, default_period, now)
         team = st.selectbox("Team", teams, key="team", bind="query-params",
                             format_func=_all("All teams"))
-        tier = st.selectbox("Tier", list(TIERS), key="tier", bind="query-params",
+        tier = st.selectbox("Tier", tiers, key="tier", bind="query-params",
                             format_func=_all("All tiers"),
                             help="1 = most critical. Kinds without a tier ignore it.")
-    return Scope(period=parse_period(period), team=None if team == ALL else team,
+    keep_in_url("period", st.session_state["period"], LATEST)
+    return Scope(period=period, team=None if team == ALL else team,
                  tier=None if tier == ALL else int(tier))
+
+
+def keep_in_url(key: str, value: str | None, default: str | None = None) -> None:
+    """Write a choice to the address bar (removed when it is the default)."""
+    if value is None or value == default:
+        if key in st.query_params:
+            del st.query_params[key]
+    elif st.query_params.get(key) != value:
+        st.query_params[key] = value
+
+
+def url_choice(key: str, options: list[str], label: str, **kwargs) -> str:
+    """A selectbox whose choice lives in the URL as the option itself (``endpoint=ranker-v2``,
+    ``kpi=cicd_coverage``), whatever ``format_func`` shows; seeded from the URL on a
+    session's first run (a value not offered gets a notice and the first option). The
+    first option, never chosen, stays out of the URL: it follows the data, like 'latest'."""
+    state = f"url-{key}"
+    raw = st.query_params.get(key)
+    if st.session_state.get(f"{state}-seen") != raw or state not in st.session_state:
+        if raw is not None and raw not in options:
+            shown = f"'{raw}'" if _SHOWABLE.fullmatch(raw) else f"the {key} in the link"
+            st.warning(f"{shown} is not offered here; showing {options[0]} instead.",
+                       icon="⚠️")
+        st.session_state[state] = raw if raw in options else options[0]
+    if st.session_state[state] not in options:
+        st.session_state[state] = options[0]
+    chosen = st.selectbox(label, options, key=state, **kwargs)
+    if raw is not None or chosen != options[0]:  # the first (worst, say) stays live
+        keep_in_url(key, chosen)
+        raw = chosen
+    st.session_state[f"{state}-seen"] = raw  # the URL as this run leaves it
+    return chosen
+
+
+def copy_link() -> None:
+    """The view's link, with a copy button (the code block's own)."""
+    base = st.context.url or ""
+    base = base.split("?")[0]
+    params = {k: st.query_params[k] for k in URL_KEYS if k in st.query_params}
+    if "period" not in params:  # the live 'latest' made explicit for the reader
+        params = {"period": LATEST, **params}
+    link = base + ("?" + urlencode(params) if params else "")
+    with st.sidebar:
+        st.caption("Link to this view (copy button on the right)")
+        st.code(link, language=None, wrap_lines=True)
 
 
 def _all(text: str):

@@ -39,7 +39,7 @@ def draw(period: str, scope: Any, names: dict[str, str]) -> list[dict[str, Any]]
     notes = store.notes_for(path, period, scope.team, scope.tier, include_hidden=who.may_hide)
     _message(st.empty())  # a slot of its own: a message never moves the notes (nor closes
     #                       the open edit form that a refused save keeps the text in)
-    for note in notes:
+    for note in _one_page(notes):
         _note(note, names)
     if not notes:
         st.caption(f"No notes for {period} in this scope yet.")
@@ -48,6 +48,19 @@ def draw(period: str, scope: Any, names: dict[str, str]) -> list[dict[str, Any]]
     else:
         st.caption("You can read the notes; writing them is for editors.")
     return [n for n in notes if not n["hidden_at"]]
+
+
+NOTES_PER_PAGE = 10  # a quarter with 300 notes draws one page of them, not 300 forms
+
+
+def _one_page(notes: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The notes of the page chosen below the list's counter (10 a page)."""
+    if len(notes) <= NOTES_PER_PAGE:
+        return notes
+    pages = -(-len(notes) // NOTES_PER_PAGE)
+    page = st.number_input(f"{len(notes)} notes, {NOTES_PER_PAGE} a page — page", 1, pages, 1,
+                           key="notes-page")
+    return notes[(page - 1) * NOTES_PER_PAGE: page * NOTES_PER_PAGE]
 
 
 def _note(note: dict[str, Any], names: dict[str, str]) -> None:

@@ -9,7 +9,9 @@ arguments (``dashboard.data`` fetches them, cached, and calls these), tables go 
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
+from pathlib import PurePath
 from typing import Any
 
 import pandas as pd
@@ -17,6 +19,7 @@ import pandas as pd
 from metrics import present
 from metrics.catalog import Catalog
 from metrics.kpi.targets import STATUSES
+from metrics.slo import alerts
 
 
 def status_counts(report: dict[str, Any]) -> dict[str, int]:
@@ -28,38 +31,96 @@ def status_counts(report: dict[str, Any]) -> dict[str, int]:
 
 
 def tiles(report: dict[str, Any], series: pd.DataFrame) -> dict[str, dict[str, Any]]:
-    """Per KPI: `spark` (values of the last periods, oldest first), `delta` (value minus the
-    previous period's value, None when either is missing) and `previous` (its label).
+    """Per KPI what its tile compares, the comparison its status is judged on:
+
+    * `delta`: a relative target's change in % against its baseline (`relative` True,
+      `previous` the baseline period), else the value minus the previous period's value;
+    * `spark` / `spark_status`: the values of the last periods holding one (oldest first)
+      and each one's status.
+
     Plain Python over the series' rows, not one pandas filter per KPI: it runs on every
     scorecard (docs/performance.md)."""
     rows: dict[str, list[tuple]] = {}
     if len(series):
-        for kpi_id, start, value, period in zip(series["kpi"], series["period_start"],
-                                                series["value"], series["period"],
-                                                strict=True):
-            rows.setdefault(kpi_id, []).append((start, value, period))
+        statuses = series["status"] if "status" in series else [None] * len(series)
+        for kpi_id, start, value, period, status in zip(
+                series["kpi"], series["period_start"], series["value"], series["period"],
+                statuses, strict=True):
+            rows.setdefault(kpi_id, []).append((start, value, period, status))
     out: dict[str, dict[str, Any]] = {}
     for kpi in report["kpis"]:
         part = sorted(rows.get(kpi["id"], []), key=lambda row: row[0])
-        values = [None if pd.isna(v) else float(v) for _, v, _ in part]
-        prev = values[-2] if len(values) >= 2 else None
-        delta = None if prev is None or kpi["value"] is None else kpi["value"] - prev
-        out[kpi["id"]] = {"spark": [v for v in values if v is not None], "delta": delta,
-                          "previous": str(part[-2][2]) if len(part) >= 2 else None}
+        shown = [(float(v), s) for _, v, _, s in part if not pd.isna(v)]
+        target = kpi.get("target") or {}
+        relative = target.get("kind") == "relative" and bool(target.get("baseline_periods"))
+        if relative:
+            delta = kpi.get("change")
+            previous = (kpi.get("baseline") or {}).get("period")
+        else:
+            prev = part[-2][1] if len(part) >= 2 else None
+            prev = None if prev is None or pd.isna(prev) else float(prev)
+            delta = None if prev is None or kpi["value"] is None else kpi["value"] - prev
+            previous = str(part[-2][2]) if len(part) >= 2 else None
+        out[kpi["id"]] = {"spark": [v for v, _ in shown],
+                          "spark_status": [s for _, s in shown],
+                          "delta": None if present.missing(delta) else delta,
+                          "previous": previous, "relative": relative}
     return out
+
+
+BUDGET_STATES = ((0.0, "✗✗ exhausted"), (25.0, "✗ critical"), (50.0, "! low"))
+
+
+def budget_state(remaining: float | None) -> str:
+    """The urgency of an error budget in words: exhausted, critical (< 25 % left), low
+    (< 50 %), healthy.
+
+    >>> budget_state(78.0), budget_state(30.0), budget_state(12.5), budget_state(0.0)
+    ('✓ healthy', '! low', '✗ critical', '✗✗ exhausted')
+    """
+    if present.missing(remaining):
+        return present.MISSING
+    for below, word in BUDGET_STATES:
+        if remaining <= below if below == 0.0 else remaining < below:
+            return word
+    return "✓ healthy"
+
+
+def exhaustion(entry: dict[str, Any]) -> tuple[float | None, str]:
+    """Hours until the budget is spent and the rate that says so: a paging endpoint at its
+    1h rate (what it burns now), any other at its 1d rate; None when not burning."""
+    rates = entry.get("burn_rates") or {}
+    look = "1h" if entry.get("alert") == "page" else "1d"
+    hours = alerts.hours_to_exhaustion(entry.get("budget_remaining"), rates.get(look),
+                                       int(entry.get("window_days") or 30))
+    return hours, look
+
+
+def exhaustion_text(entry: dict[str, Any]) -> str:
+    """'11 h at the 1h rate (25×)', 'not burning', 'spent'."""
+    hours, look = exhaustion(entry)
+    if hours is None:
+        return "not burning"
+    if hours <= 0:
+        return "spent"
+    rate = (entry.get("burn_rates") or {}).get(look)
+    shown = present.duration(round(hours)) if hours >= 1 else f"{round(hours * 60)} min"
+    return f"{shown} at the {look} rate ({present.number(rate)}×)"
 
 
 def slo_table(report: dict[str, Any]) -> pd.DataFrame:
     """One row per endpoint (worst first, as the engine sorts), burn rates as columns."""
     rows = []
     for e in report["endpoints"]:
-        row = {"endpoint": e["endpoint"], "team": e["team"], "tier": e["tier"],
-               "alert": present.alert_text(e["alert"]), "fired": ", ".join(e["fired"]) or "–",
-               "burning since": present.since_text(e.get("burning_since"), report.get("at")),
-               "availability %": e["availability"], "objective %": e["objective"],
-               "latency compliance %": e["latency_compliance"],
+        row = {"endpoint": e["endpoint"], "alert": present.alert_text(e["alert"]),
+               "budget": budget_state(e["budget_remaining"]),
                "budget remaining %": e["budget_remaining"],
-               "hours to exhaustion": e.get("hours_to_exhaustion")}
+               "time to exhaustion": exhaustion_text(e),
+               "burning since": present.since_text(e.get("burning_since"), report.get("at")),
+               "team": e["team"], "tier": e["tier"],
+               "fired": ", ".join(e["fired"]) or "–",
+               "availability %": e["availability"], "objective %": e["objective"],
+               "latency compliance %": e["latency_compliance"]}
         row.update({f"burn {w}": v for w, v in e["burn_rates"].items()})
         rows.append(row)
     return pd.DataFrame(rows)
@@ -185,3 +246,117 @@ def group_median(events: pd.DataFrame, by: str, value: str) -> pd.DataFrame:
 
 def to_csv(df: pd.DataFrame) -> bytes:
     return df.to_csv(index=False).encode("utf-8")
+
+
+def _value_at(part: pd.DataFrame, period: str) -> float | None:
+    row = part[part["period"].astype(str) == period]
+    if row.empty or pd.isna(row["value"].iloc[0]):
+        return None
+    return float(row["value"].iloc[0])
+
+
+def comparison(kpi: dict[str, Any], before: float | None) -> str:
+    """A change against an earlier value as people read it: in 'pp' for a percentage, in
+    '%' of the earlier value otherwise; '–' when either is missing or the earlier is 0.
+
+    >>> comparison({"value": 84.0, "unit": "%"}, 80.0), comparison({"value": 3, "unit": "h"}, 4)
+    ('+4 pp', '-25 %')
+    """
+    value, unit = kpi.get("value"), kpi.get("unit", "")
+    if present.missing(value) or present.missing(before):
+        return present.MISSING
+    if present.is_percentage(unit):
+        return present.change_delta(value - before, unit) or present.MISSING
+    if before == 0:
+        return present.MISSING
+    return present.change_delta(100 * (value - before) / abs(before), "", relative=True) \
+        or present.MISSING
+
+
+def review_view(table: pd.DataFrame, report: dict[str, Any], quarters: pd.DataFrame,
+                previous: str, year_before: str, marks: Mapping[str, str | None]
+                ) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The quarterly table as people read it: (the columns that matter, the rest).
+
+    Every cell is text from ``metrics.present`` (no 'None', no unrounded float); a KPI the
+    scope's filter cannot cut carries its mark ('org-wide'); in a running quarter every
+    status is provisional and none counts as changed."""
+    kpis = {k["id"]: k for k in report["kpis"]}
+    running = report.get("complete") is False
+    main, more = [], []
+    for _, row in table.iterrows():
+        kpi = kpis[row["id"]]
+        if "Value" in row and not present.missing(row["Value"]):  # a closed quarter's figure
+            kpi = {**kpi, "value": float(row["Value"])}
+        part = quarters[quarters["kpi"] == row["id"]]
+        mark = marks.get(row["id"])
+        shown = row["Status"] if "Status" in row else present.status_text(kpi["status"])
+        status = str(shown).replace(" ", "\u00a0")  # one line; a closed quarter's status
+        status += " (provisional)" if running else ""
+        main.append({
+            "KPI": kpi["name"] + (f" [{mark}]" if mark else ""),
+            "Status": status,
+            "Value": present.quantity(kpi["value"], kpi.get("unit", ""))
+                     + (" (pace)" if kpi.get("pace") else ""),
+            "Target": present.kpi_target(kpi.get("target"), kpi.get("unit", "")),
+            f"vs {previous}": comparison(kpi, _value_at(part, previous)),
+            f"vs {year_before}": comparison(kpi, _value_at(part, year_before)),
+            "Changed": "✱" if (row["_changed"] and not running) else ""})
+        if row.get("Restated"):
+            main[-1]["Restated"] = row["Restated"]
+        more.append({"KPI": kpi["name"], "Previous status": row["Previous status"],
+                     "Sample size": present.number(kpi.get("sample_size")),
+                     "Stale data": "yes" if row.get("Stale") else "no",
+                     "Family": row.get("Family", "")})
+    return pd.DataFrame(main).fillna(""), pd.DataFrame(more)
+
+
+def readable(df: pd.DataFrame, blank: str = present.MISSING) -> pd.DataFrame:
+    """A frame as people read it, for tables and CSV downloads: instants as
+    '2026-11-24 22:00 UTC', numbers rounded by ``present.number`` (never '-0.0'), missing
+    values as `blank` (never 'None' or 'nan'); integers and text as they are."""
+    out = pd.DataFrame(index=df.index)
+    for name, col in df.items():
+        if pd.api.types.is_datetime64_any_dtype(col):
+            out[name] = [blank if pd.isna(v) else present.instant(v.to_pydatetime())
+                         for v in col]
+        elif pd.api.types.is_float_dtype(col):
+            out[name] = [blank if pd.isna(v) else present.number(float(v)) for v in col]
+        elif pd.api.types.is_integer_dtype(col) or pd.api.types.is_bool_dtype(col):
+            out[name] = col
+        else:
+            out[name] = [_cell(v, blank) for v in col]
+    return out
+
+
+def _cell(value: Any, blank: str) -> Any:
+    if value is None or (isinstance(value, float) and pd.isna(value)):
+        return blank
+    if isinstance(value, float):
+        return present.number(value)
+    if hasattr(value, "isoformat") and hasattr(value, "hour"):
+        return present.instant(value)
+    return value
+
+
+def without_paths(df: pd.DataFrame) -> pd.DataFrame:
+    """Ingest history or quarantine rows for any viewer: a file's name without the server's
+    folders, instants read as UTC minutes, '{}' and '[]' as '–'."""
+    out = df.copy()
+    for name in ("files", "file"):
+        if name in out:
+            out[name] = out[name].map(_file_names)
+    out = readable(out)
+    return out.replace({"{}": present.MISSING, "[]": present.MISSING})
+
+
+def _file_names(value: Any) -> str:
+    """'["/srv/in/a.csv", "/srv/in/b.csv"]' -> 'a.csv, b.csv'."""
+    if value is None:
+        return present.MISSING
+    text = str(value).strip()
+    try:
+        items = json.loads(text) if text.startswith("[") else [text]
+    except ValueError:
+        items = [text]
+    return ", ".join(PurePath(str(i)).name for i in items) or present.MISSING

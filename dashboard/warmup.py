@@ -112,6 +112,7 @@ def _steps():
     if status["state"] != "ok":
         return
     yield data.teams
+    yield data.tiers
     span = data.event_span()
     if span is None:
         return
@@ -128,6 +129,7 @@ def _steps():
     slo = data.slo_report(None, None)
     if slo["endpoints"]:
         worst = slo["endpoints"][0]["endpoint"]
+        yield lambda: data.recent_burn_rates(worst)
         yield lambda: data.burn_rate_series(worst)
         yield lambda: data.budget_burndown(worst)
         yield lambda: data.latency_series(worst)

@@ -169,6 +169,52 @@ def compact_delta(delta: float | None, unit: str = "") -> str | None:
     return f"{sign}${text}" if unit == "USD" else f"{sign}{text}{short_unit(unit)}"
 
 
+
+def is_percentage(unit: str) -> bool:
+    """'%' and '% per year' are percentages: their differences are percentage points."""
+    return unit.startswith("%")
+
+
+def change_delta(delta: float | None, unit: str = "", relative: bool = False) -> str | None:
+    """A tile's change: a relative change in '%', a difference of percentages in 'pp',
+    another difference in the KPI's unit; zero unsigned; None when missing.
+
+    >>> change_delta(-20.0, "hours", relative=True), change_delta(1.25, "%")
+    ('-20 %', '+1.25 pp')
+    >>> change_delta(-0.5, "hours"), change_delta(0.0, "%"), change_delta(-0.0, "USD", True)
+    ('-0.5 h', '0 pp', '0 %')
+    """
+    if missing(delta):
+        return None
+    if relative or is_percentage(unit):
+        suffix = " %" if relative else " pp"
+        text = compact_delta(delta, "") if delta else "0"
+        return text + suffix
+    if not delta:
+        return "0" + (short_unit(unit) if unit != "USD" else " USD")
+    return compact_delta(delta, unit)
+
+
+def change_tone(delta: float | None, direction: str) -> str:
+    """'good', 'bad' or 'neutral' (zero or missing) for a change of a KPI whose `direction`
+    ('higher' or 'lower') is better.
+
+    >>> change_tone(-3.0, "lower"), change_tone(0.0, "higher"), change_tone(2.0, "lower")
+    ('good', 'neutral', 'bad')
+    """
+    if missing(delta) or not delta:
+        return "neutral"
+    return "good" if (delta > 0) == (direction == "higher") else "bad"
+
+
+def baseline_words(baseline_periods: int | None) -> str:
+    """'a year earlier' for 4 periods back, 'the previous period' for 1.
+
+    >>> baseline_words(4), baseline_words(1)
+    ('a year earlier', 'the previous period')
+    """
+    return "the previous period" if baseline_periods == 1 else "a year earlier"
+
 # --- targets -------------------------------------------------------------------------
 OP_SYMBOLS = {">=": "≥", "<=": "≤", ">": ">", "<": "<"}
 NO_TARGET = "no target"
@@ -239,6 +285,26 @@ def instant(value: str | datetime | None) -> str:
     if value is None or value == "":
         return MISSING
     return f"{_instant(value).astimezone(UTC):%Y-%m-%d %H:%M} UTC"
+
+
+def period_span(label: str, start: str | datetime, end: str | datetime) -> str:
+    """A period's label and its days, as a caption reads it.
+
+    >>> period_span("2026-08", "2026-08-01T00:00:00Z", "2026-09-01T00:00:00Z")
+    '2026-08 (1 to 31 August 2026)'
+    >>> period_span("2026Q3", "2026-07-01T00:00:00Z", "2026-10-01T00:00:00Z")
+    '2026Q3 (1 July to 30 September 2026)'
+    >>> period_span("2025-W52", "2025-12-22T00:00:00Z", "2025-12-29T00:00:00Z")
+    '2025-W52 (22 to 28 December 2025)'
+    """
+    first, last = _instant(start), _instant(end) - timedelta(days=1)
+    if first.year != last.year:
+        head = f"{first.day} {first:%B %Y}"
+    elif first.month != last.month:
+        head = f"{first.day} {first:%B}"
+    else:
+        head = f"{first.day}"
+    return f"{label} ({head} to {last.day} {last:%B %Y})"
 
 
 def dates(start: str | datetime, end: str | datetime) -> str:

@@ -59,6 +59,7 @@ ERROR = "[data-testid=stAlertContentError]"
 WARNING = "[data-testid=stAlertContentWarning]"
 TABLE = "[data-testid=stDataFrame], [data-testid=stTable], table"
 METRIC = "[data-testid=stMetric]"
+TILE = ".mk-tile"  # a scorecard tile (dashboard/tiles.py draws them as one HTML block)
 
 
 def chromium_missing_reason() -> str | None:
@@ -229,7 +230,8 @@ async def open_session(server: DashboardServer, path: str = "/",
     (``/quarterly?period=2026Q4``), then read the server's messages until "script
     finished". Returns ``seconds`` (from opening the socket to "script finished": what
     this person waits for the server, the browser's drawing excluded), ``status`` (0 =
-    finished successfully), ``elements`` ({'metric': 21, …}) and ``errors`` (exception
+    finished successfully), ``elements`` ({'html': 1, …}), ``tiles`` (scorecard tiles
+    drawn) and ``errors`` (exception
     and st.error texts). The server does exactly what it does for a browser."""
     import asyncio
 
@@ -243,6 +245,7 @@ async def open_session(server: DashboardServer, path: str = "/",
     back.rerun_script.page_name = page.strip("/")
     elements: dict[str, int] = {}
     errors: list[str] = []
+    tiles = 0
     url = f"ws://{server.address}:{server.port}/_stcore/stream"
     start = time.perf_counter()
     async with asyncio.timeout(timeout), websockets.connect(
@@ -261,10 +264,12 @@ async def open_session(server: DashboardServer, path: str = "/",
                                          f"{element.exception.message}"))
                 elif name == "alert" and element.alert.format == 1:  # Alert.ERROR
                     errors.append(_short(element.alert.body))
+                elif name == "html":
+                    tiles += element.html.body.count('class="mk-tile"')
             elif kind == "script_finished":
                 return {"seconds": time.perf_counter() - start,
                         "status": int(msg.script_finished), "elements": elements,
-                        "errors": errors}
+                        "errors": errors, "tiles": tiles}
 
 
 async def open_sessions(server: DashboardServer, path: str, n: int,

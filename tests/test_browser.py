@@ -34,6 +34,7 @@ from browser_support import (
     PAGES_WITHOUT_CHARTS,
     ROOT,
     TABLE,
+    TILE,
     choose,
     full_page_screenshot,
     problems,
@@ -85,7 +86,7 @@ def wait_for(page, name: str, timeout: float = 60) -> float:
     if name in PAGES_WITHOUT_CHARTS:
         return wait_rendered(page, 0, {TABLE: 1}, timeout=timeout)
     if name == "scorecard":
-        return wait_rendered(page, 0, {METRIC: 1}, [SCORECARD_DONE], timeout=timeout)
+        return wait_rendered(page, 0, {TILE: 1}, [SCORECARD_DONE], timeout=timeout)
     return wait_rendered(page, 1, timeout=timeout)
 
 
@@ -133,8 +134,13 @@ def engine_report(db: Path, period: str, team: str | None = None, tier: int | No
 
 
 def first_table_rows(page, max_rows: int = 12) -> list[dict[str, str]]:
-    """The visible rows of the page's first dataframe, by column header (glide's
-    accessible grid mirrors the canvas)."""
+    """The visible rows of the page's first table, by column header: a static table's
+    cells, or a dataframe's (glide's accessible grid mirrors the canvas)."""
+    static = page.locator("[data-testid=stTable] table").first
+    if static.count():
+        headers = [" ".join(h.split()) for h in static.locator("thead th").all_inner_texts()]
+        return [dict(zip(headers, tr.locator("th, td").all_inner_texts(), strict=False))
+                for tr in static.locator("tbody tr").all()[:max_rows]]
     grid = page.locator("[data-testid=stDataFrame]").first.locator("table[role=grid]")
     # glide fills its accessible grid after drawing the canvas: wait for the headers
     for part in ("th[role=columnheader]", "tbody tr[role=row]"):
@@ -163,9 +169,9 @@ def test_page_renders_without_errors(name, dashboard, tab):
     elif name != "scorecard":
         assert charts >= 1, f"{name}: no Plotly chart (.js-plotly-plot)"
     if name == "scorecard":
-        sparklines = page.locator(f"{METRIC} canvas, {METRIC} svg").count()
+        sparklines = page.locator(f"{TILE} img.mk-spark").count()
         assert sparklines >= 1, "no tile draws its sparkline"
-        tiles = page.locator(METRIC).count()
+        tiles = page.locator(TILE).count()
         from metrics.catalog import load_catalog
 
         assert tiles == len(load_catalog()), f"{tiles} KPI tiles for {len(load_catalog())} KPIs"
@@ -192,7 +198,7 @@ def test_shared_quarterly_link_shows_its_scope(dashboard, sample_store, browser_
     assert rows and "KPI" in rows[0] and "Value" in rows[0], f"review table: {rows[:1]}"
     checked = 0
     for row in rows:
-        kpi = by_name.get(row["KPI"])
+        kpi = by_name.get(row["KPI"].removesuffix(" [org-wide]"))
         assert kpi is not None, f"{row['KPI']!r} is not a KPI of the engine's report"
         shown = number_in(row["Value"])
         if kpi["value"] is None:
@@ -216,11 +222,9 @@ def test_shared_scorecard_link_matches_engine(dashboard, sample_store, browser_c
     assert_clean(page)
     assert sidebar_select_value(page, "Team") == TEAM
     tiles = {}
-    for tile in page.locator(METRIC).all():
-        # the label's first line is the KPI's name (then its status and target)
-        label = tile.locator("[data-testid=stMetricLabel]").inner_text().strip().splitlines()
-        value = tile.locator("[data-testid=stMetricValue]").inner_text().strip()
-        tiles[" ".join(label[0].split())] = value
+    for tile in page.locator(TILE).all():
+        name = tile.locator(".mk-name").inner_text().strip()
+        tiles[" ".join(name.split())] = tile.locator(".mk-value").inner_text().strip()
     wrong = []
     for kpi in scoped["kpis"]:
         assert kpi["name"] in tiles, f"no tile for {kpi['name']}; tiles: {sorted(tiles)}"
@@ -277,7 +281,7 @@ def test_filter_change_updates_url_and_survives_navigation(dashboard, sample_sto
     choose(page, "Team", other)
     page.wait_for_url(re.compile(rf"[?&]team={re.escape(other)}(&|$)"), timeout=15_000)
     # the URL changes at once; the rerun follows: wait until the page names the new team
-    wait_rendered(page, 0, {METRIC: 1}, [SCORECARD_DONE, re.escape(f"· {other}")], timeout=60)
+    wait_rendered(page, 0, {TILE: 1}, [SCORECARD_DONE, re.escape(f"· {other}")], timeout=60)
     assert_clean(page)
     assert query(page) == {"period": "2026Q2", "team": other}, page.url
 
@@ -319,7 +323,7 @@ def test_bad_link_value_gives_notice_and_default(path, field, dashboard, tab):
     shown = {f: sidebar_select_value(page, f) for f in ("Period", "Team", "Tier")}
     assert shown == defaults, f"{path}: filters {shown}, default view has {defaults}"
     assert title_of(page).startswith(TITLES[_name_of(path)])
-    drawn = METRIC if _name_of(path) == "scorecard" else CHART  # tiles there, charts elsewhere
+    drawn = TILE if _name_of(path) == "scorecard" else CHART  # tiles there, charts elsewhere
     assert page.locator(drawn).count() >= 1, "the default view did not render its figures"
 
 
@@ -358,7 +362,7 @@ def test_sessions_without_browser_get_the_whole_scorecard(dashboard):
 
     for session in sessions(dashboard, "/", 4, timeout=120):
         assert session["status"] == 0 and not session["errors"], session
-        assert session["elements"].get("metric") == len(load_catalog()), session
+        assert session["tiles"] == len(load_catalog()), session
         assert not session["elements"].get("plotly_chart"), session  # tiles only
         assert session["seconds"] > 0
     quarterly = sessions(dashboard, f"/quarterly?period={PERIOD}", 1)[0]

@@ -3,8 +3,10 @@ one, scope from the query string (checked against the engines), bad values, note
 
 from __future__ import annotations
 
+import html
 import json
 import os
+import re
 import subprocess
 import sys
 import threading
@@ -17,7 +19,7 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-from dashboard import components, theme, warmup
+from dashboard import warmup
 from dashboard.filters import period_options
 from metrics import present
 from metrics.catalog import load_catalog
@@ -112,7 +114,7 @@ def test_page_renders_on_sample_store(page: str, sample_db: Path, monkeypatch) -
     assert_clean(at)
     assert at.title[0].value.startswith(TITLES[page])
     if page == "scorecard":  # tiles with sparklines, no Plotly chart
-        assert len(at.metric) == len(load_catalog()) and not at.get("plotly_chart")
+        assert len(tiles_of(at)) == len(load_catalog()) and not at.get("plotly_chart")
     else:
         assert at.get("plotly_chart"), "every other page draws at least one Plotly chart"
 
@@ -138,12 +140,26 @@ def test_page_renders_without_any_store(page: str, tmp_path: Path, monkeypatch) 
 
 def test_default_period_is_latest_complete_quarter_with_data(sample_db, monkeypatch) -> None:
     at = run(sample_db, monkeypatch=monkeypatch)
-    assert at.selectbox(key="period").value == default_period(sample_db)
+    assert at.selectbox(key="period").value == "latest"  # the live first choice
+    assert default_period(sample_db) in at.caption[0].value  # and what it means today
     assert parse_period(default_period(sample_db)).end <= datetime.now(UTC)
 
 
+def tiles_of(at: AppTest) -> dict[str, dict[str, str]]:
+    """The scorecard's tiles from its one HTML block: name -> value, status, scope mark."""
+    body = "".join(e.proto.body for e in at.get("html"))
+    out = {}
+    for block in body.split('<div class="mk-tile"')[1:]:
+        def part(cls: str, text: str = block) -> str:
+            found = re.search(rf'class="{cls}">(.*?)</', text)
+            return html.unescape(found[1]) if found else ""
+        out[part("mk-name")] = {"value": part("mk-value"), "status": part("mk-status"),
+                                "target": part("mk-target"), "scope": part("mk-scope")}
+    return out
+
+
 def _tile(at: AppTest, name: str) -> str:
-    return next(m.value for m in at.metric if m.label.split("  \n")[0] == name)
+    return tiles_of(at)[name]["value"]
 
 
 @pytest.mark.parametrize("query", [
@@ -159,22 +175,24 @@ def test_scorecard_shows_the_engine_values_for_the_scope(query, sample_db, monke
     at = run(sample_db, monkeypatch=monkeypatch, **query)
     assert_clean(at)
     shown = query.get("period", period.label)
-    assert at.selectbox(key="period").value == shown
+    assert at.selectbox(key="period").value == query.get("period", "latest")
     tier = int(query["tier"]) if "tier" in query else None
     expected = kpi_report(sample_db, parse_period(shown), query.get("team"), tier)
-    labels = {m.label.split("  \n")[0]: m.label.split("  \n")[1:] for m in at.metric}
+    tiles = tiles_of(at)
     for kpi in expected["kpis"]:
-        assert _tile(at, kpi["name"]) == present.compact(kpi["value"], kpi["unit"]), kpi["id"]
-        # the label's second line: the engine's status in words (and colour), the target
-        status, target = labels[kpi["name"]][0].split(" · target ")
-        assert status == theme.status_badge(kpi["status"]), kpi["id"]
-        t = kpi["target"] or {}
-        assert target == present.compact_target(t.get("op"), t.get("value"), kpi["unit"],
-                                            t.get("kind") == "relative"), kpi["id"]
-        caveat = labels[kpi["name"]][1:]  # the tier filter that does not apply, say
-        assert bool(caveat) == bool(components.caveats(kpi, tier is not None)), kpi["id"]
-    good = sum(k["status"] in ("ahead", "on_track") for k in expected["kpis"])
-    assert at.markdown[0].value.startswith(f"### {good} of {len(expected['kpis'])} KPIs")
+        tile = tiles[kpi["name"]]
+        assert tile["value"] == present.compact(kpi["value"], kpi["unit"]), kpi["id"]
+        assert tile["status"] == present.status_text(kpi["status"]), kpi["id"]
+        assert tile["target"] == "target " + present.kpi_target(kpi["target"], kpi["unit"])
+        org_wide = query.get("team") and not kpi["team_filter_applied"]
+        all_tiers = tier and not kpi["tier_filter_applied"]
+        assert tile["scope"] == ("org-wide" if org_wide else "all tiers" if all_tiers
+                                 else ""), kpi["id"]
+    counted = [k for k in expected["kpis"]
+               if not (query.get("team") and not k["team_filter_applied"])
+               and not (tier and not k["tier_filter_applied"])]
+    good = sum(k["status"] in ("ahead", "on_track") for k in counted)
+    assert at.markdown[0].value.startswith(f"### {good} of {len(counted)} KPIs")
 
 
 def test_team_filter_changes_the_numbers(sample_db, monkeypatch) -> None:
@@ -189,12 +207,12 @@ def test_quarterly_table_matches_engine(sample_db, monkeypatch) -> None:
     at = run(sample_db, "quarterly", monkeypatch, period=quarter.label, team="search")
     assert_clean(at)
     assert quarter.label in at.title[0].value
-    table = at.dataframe[0].value
+    table = at.table[0].value
     expected = kpi_report(sample_db, quarter, "search", None)
-    values = dict(zip(table["KPI"], table["Value"], strict=True))
+    values = {name.removesuffix(" [org-wide]"): value
+              for name, value in zip(table.index, table["Value"], strict=True)}
     for kpi in expected["kpis"]:
-        assert values[kpi["name"]] == pytest.approx(kpi["value"], nan_ok=True) or (
-            kpi["value"] is None)
+        assert values[kpi["name"]] == present.quantity(kpi["value"], kpi["unit"]), kpi["id"]
     trend = chart_specs(at)[0]
     assert any(trace.get("name") == "target" for trace in trend["data"])
 
@@ -206,14 +224,14 @@ def test_slo_lists_the_engines_endpoints_worst_first(sample_db, monkeypatch) -> 
     table = at.dataframe[0].value
     assert list(table["endpoint"]) == [e["endpoint"] for e in expected]
     assert set(table["tier"]) == {1}
-    assert len(at.get("plotly_chart")) == 3
+    assert len(at.get("plotly_chart")) == 4  # burn 24 h and 7 days, budget, latency
 
 
 @pytest.mark.parametrize("page", PAGES)
 def test_bad_query_values_fall_back_with_a_notice(page, sample_db, monkeypatch) -> None:
     at = run(sample_db, page, monkeypatch, period="2026Q9", team="nobody", tier=";--")
     assert_clean(at)
-    assert at.selectbox(key="period").value == default_period(sample_db)
+    assert at.selectbox(key="period").value == "latest"
     assert at.selectbox(key="team").value == "all"
     assert at.selectbox(key="tier").value == "all"
     notices = " ".join(w.value for w in at.warning)
@@ -326,7 +344,8 @@ def test_tiles_take_each_kpis_periods_in_order_and_skip_missing_values() -> None
         "value": [3.0, 7.0, 1.0, float("nan"), 5.0]})
     report = {"kpis": [{"id": "a", "value": 3.0}, {"id": "b", "value": 7.0},
                        {"id": "c", "value": None}]}
-    assert views.tiles(report, series) == {
+    facts = views.tiles(report, series)
+    assert {k: {f: v[f] for f in ("spark", "delta", "previous")} for k, v in facts.items()} == {
         "a": {"spark": [1.0, 3.0], "delta": None, "previous": "2026Q2"},  # Q2 is missing
         "b": {"spark": [5.0, 7.0], "delta": 2.0, "previous": "2026Q2"},
         "c": {"spark": [], "delta": None, "previous": None}}
@@ -396,7 +415,7 @@ def test_with_the_tuning_switched_off_a_run_leaves_the_interpreter_alone(
         gc.unfreeze()
         at = run(sample_db, "scorecard", monkeypatch)
         assert_clean(at)
-        assert at.title[0].value == "Scorecard" and len(at.metric) > 0
+        assert at.title[0].value == "Scorecard" and tiles_of(at)
         assert sys.getswitchinterval() == pytest.approx(0.005)
         assert server_tuning._frozen == set() and gc.get_freeze_count() == 0
     finally:

@@ -44,9 +44,9 @@ def test_closed_quarter_shows_restatements_and_offers_the_pack(make_store, monke
                             "releases/team/quarter, now 4 releases/team/quarter — " + reason)
                for w in warnings), warnings
     assert any("**Lead time for ML changes** restated" in w for w in warnings)
-    table = at.dataframe[0].value
-    row = table[table["KPI"] == "ML feature delivery throughput"].iloc[0]
-    assert row["Value"] == 2.0  # the closed figure is the quarter's
+    table = at.table[0].value  # the readable table, indexed by KPI
+    row = table.loc["ML feature delivery throughput"]
+    assert row["Value"] == "2 releases/team/quarter"  # the closed figure is the quarter's
     assert row["Restated"] == f"now 4 releases/team/quarter: {reason}"
     labels = [b.proto.label for b in at.get("download_button")]
     assert labels[-3:] == ["Report (PDF)", "Report (HTML, works offline)",

@@ -36,9 +36,9 @@ if quarantine.empty:
     st.caption("No rows held back.")
 else:
     st.markdown(f"{len(quarantine)} most recent rows held back by ingest, with the reason.")
-    components.table(quarantine)
+    components.table(views.without_paths(quarantine))
     st.download_button("Download CSV", views.to_csv(quarantine), mime="text/csv",
                        file_name="quarantine.csv", on_click="ignore")
 
 st.subheader("Ingest history")
-components.table(data.ingest_history())
+components.table(views.without_paths(data.ingest_history()))

@@ -1,29 +1,26 @@
 """Quarterly review (`/quarterly`): every KPI of the quarter against target, last quarter and
-last year; changed status first; trends; notes; report download."""
+last year; changed status first; trends; notes (folded, a page at a time); report download.
+The chosen KPI is in the link (``kpi=cicd_coverage``)."""
 
 import streamlit as st
 
-from dashboard import charts, components, data, filters, notes_panel, report
+from dashboard import charts, components, data, filters, notes_panel, report, tiles, views
 from metrics import present
 from metrics.periods import quarter_of
 
 scope = filters.current()
 quarter = quarter_of(scope.period)
 q = quarter.label
-st.title(f"Quarterly review — {q}")
+kpis_report = data.kpi_report(quarter, scope.team, scope.tier)
+running = kpis_report.get("complete") is False
+st.title(f"Quarterly review — {q}" + (" to date" if running else ""))
 if quarter != scope.period:
     st.info(f"The review covers whole quarters: showing {q}, the quarter holding "
-            f"{scope.period}.", icon="ℹ️")
+            f"{scope.period.label}.", icon="ℹ️")
 
-kpis_report = data.kpi_report(quarter, scope.team, scope.tier)
 quarters = data.kpi_series(quarter, 8, None, scope.team, scope.tier)
 table = data.review_table(quarter, scope.team, scope.tier)
 components.scope_caption(scope, kpis_report)
-changed = int(table["_changed"].sum())
-st.markdown(f"**{changed}** KPI{'s' if changed != 1 else ''} changed status since "
-            f"{quarter.shift(-1).label} (listed first). QoQ and YoY are changes in % of "
-            f"the value against {quarter.shift(-1).label} and {quarter.shift(-4).label}.")
-components.freshness_banner(kpis_report, list(table["id"]))
 if data.quarter_closed(quarter, scope.team, scope.tier):  # the pack only when closed
     pack = data.review_pack(quarter, scope.team, scope.tier)
     table = report.with_closed_figures(table, pack.rows)
@@ -33,18 +30,27 @@ if data.quarter_closed(quarter, scope.team, scope.tier):  # the pack only when c
         st.warning(f"**{row.name}** restated: closed at "
                    f"{present.quantity(row.value, row.unit)}, now "
                    f"{present.quantity(row.recomputed, row.unit)} — {row.reason}.", icon="✏️")
-components.table(
-    table.drop(columns=["_changed", "id", "Family"]),
-    column_config={
-        "Value": st.column_config.NumberColumn(format="%.4g"),
-        "QoQ %": st.column_config.NumberColumn(format="%+.1f"),
-        "YoY %": st.column_config.NumberColumn(format="%+.1f"),
-        "Stale": st.column_config.CheckboxColumn(),
-    })
+marks = {k["id"]: tiles.scope_mark(k, scope) for k in kpis_report["kpis"]}
+main, more = views.review_view(table, kpis_report, quarters, quarter.shift(-1).label,
+                               quarter.shift(-4).label, marks)
+changed = int((main["Changed"] != "").sum())  # never in a running quarter
+if running:
+    st.markdown(f"{q} is still running: every status is provisional, and none is counted "
+                f"as a change of status against {quarter.shift(-1).label}.")
+else:
+    st.markdown(f"**{changed}** KPI{'s' if changed != 1 else ''} changed status since "
+                f"{quarter.shift(-1).label} (listed first, marked ✱). Changes read in "
+                "percentage points (pp) for a KPI in %, in % of the earlier value otherwise.")
+components.freshness_banner(kpis_report, list(table["id"]))
+# a static table: every row and every word shown (no scroll box, nothing cut), wrapping
+# on a phone; the columns that matter first, the rest behind the expander
+st.table(main.set_index("KPI"))
+with st.expander("More columns: previous status, sample size, stale data, family"):
+    st.table(more.set_index("KPI"))
 
 st.subheader("Trend")
 names = dict(zip(table["id"], table["KPI"], strict=False))
-kpi_id = st.selectbox("KPI", list(names), format_func=names.get, key="quarterly-kpi")
+kpi_id = filters.url_choice("kpi", list(names), "KPI", format_func=names.get)
 kpi = data.catalog()[kpi_id]
 components.chart(charts.kpi_trend(quarters[quarters["kpi"] == kpi_id], name=kpi.name,
                                   unit=kpi.unit, target_kind=kpi.target.kind,

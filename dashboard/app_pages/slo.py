@@ -1,5 +1,6 @@
 """SLO burn (`/slo`): endpoints worst first, burn rates against the alert thresholds,
-error-budget burn-down and latency per endpoint."""
+error-budget burn-down and latency per endpoint. The chosen endpoint is in the link
+(``endpoint=ranker-v2``); endpoint names are shown as plain text, never as markup."""
 
 import streamlit as st
 
@@ -17,45 +18,56 @@ if not slo["endpoints"]:
             "(`mlkpi ingest inference_sli FILE`) or widen the team/tier filter.")
     st.stop()
 for warning in slo.get("warnings", []):
-    st.warning(warning, icon="⚠️")
+    st.warning(plain(warning), icon="⚠️")
 
 table = views.slo_table(slo)
 first = slo["endpoints"][0]
 st.markdown(f"**Alert thresholds** ({first['window_days']}-day window; an alert fires when "
             f"both look-backs burn above): {views.threshold_text(first['thresholds'])}")
-burn_cols = {c: st.column_config.NumberColumn(format="%.2f") for c in table if
-             c.startswith("burn ")}
-components.table(table, column_config={
+burn_cols = {c: st.column_config.NumberColumn(format="%.2f", width="small") for c in table
+             if c.startswith("burn ")}
+components.table(table, height=38 + 35 * len(table), column_config={
     **burn_cols,
+    "endpoint": st.column_config.TextColumn(pinned=True),
     "availability %": st.column_config.NumberColumn(format="%.3f"),
+    "objective %": st.column_config.NumberColumn(format="%.2f"),
     "latency compliance %": st.column_config.NumberColumn(format="%.2f"),
     "budget remaining %": st.column_config.ProgressColumn(min_value=0, max_value=100,
-                                                          format="%.1f"),
-    "hours to exhaustion": st.column_config.NumberColumn(format="%.0f"),
+                                                          format="%.1f", color="blue"),
 })
 
 names = [e["endpoint"] for e in slo["endpoints"]]
-endpoint = st.selectbox("Endpoint", names, key="endpoint", bind="query-params")
+endpoint = filters.url_choice("endpoint", names, "Endpoint")
 entry = next(e for e in slo["endpoints"] if e["endpoint"] == endpoint)
-hours = entry.get("hours_to_exhaustion")
 a, b, c, d = st.columns(4)
-a.metric("Alert", entry["alert"].replace("_", " "), border=True,
+a.metric("Alert", present.alert_text(entry["alert"]), border=True,
          help="Rows fired: " + (", ".join(entry["fired"]) or "none"))
-b.metric("Budget remaining", present.quantity(entry["budget_remaining"], "%"), border=True)
+b.metric("Budget remaining", present.quantity(entry["budget_remaining"], "%"), border=True,
+         delta=views.budget_state(entry["budget_remaining"]), delta_color="off",
+         delta_arrow="off")
 c.metric("Availability", present.quantity(entry["availability"], "%"), border=True,
-         delta=f"objective {entry['objective']:g} %", delta_color="off", delta_arrow="off")
-d.metric("Time to exhaustion at the 1d rate",
-         "not burning" if hours is None else f"{hours:,.0f} h", border=True)
+         delta=f"objective {present.number(entry['objective'], '%')} %", delta_color="off",
+         delta_arrow="off")
+hours, look = views.exhaustion(entry)
+d.metric("Budget spent in", views.exhaustion_text(entry).split(" at the ")[0], border=True,
+         delta=f"at the {look} rate" if hours else None, delta_color="off", delta_arrow="off",
+         help="A paging endpoint: at its 1h burn rate, what it burns now. Otherwise at its "
+              "1d burn rate.")
 if entry.get("burning_since"):
-    st.markdown(f"🔥 **{plain(endpoint)}** is burning budget (1h burn rate "
-                f"{entry['burn_rates']['1h']:.2f} > 1) since "
+    st.markdown(f"**{plain(endpoint)}** is burning budget (1h burn rate "
+                f"{present.number(entry['burn_rates']['1h'])} > 1) since "
                 f"**{present.since_text(entry['burning_since'], slo.get('at'))}**.")
 else:
-    st.caption(f"{plain(endpoint)} is not burning budget now (1h burn rate at or below 1, or no "
-               "requests in the last hour).")
+    st.caption(f"{plain(endpoint)} is not burning budget now (1h burn rate at or "
+               "below 1, or no requests in the last hour).")
 
+shown = components.plain_title(endpoint)
+components.chart(charts.burn_rates(data.recent_burn_rates(endpoint), entry["thresholds"],
+                                   f"Burn rate of {shown}, last 24 hours (all 7 look-backs)"),
+                 key="slo-burn-day")
 components.chart(charts.burn_rates(data.burn_rate_series(endpoint), entry["thresholds"],
-                                   f"Burn rate of {endpoint} (last 7 days)"), key="slo-burn")
+                                   f"Burn rate of {shown}, last 7 days (hourly look-backs)"),
+                 key="slo-burn")
 left, right = st.columns(2)
 with left:
     components.chart(charts.burndown(data.budget_burndown(endpoint),
@@ -63,14 +75,14 @@ with left:
                      key="slo-burndown")
 with right:
     components.chart(charts.latency(data.latency_series(endpoint),
-                                    "p95 / p99 latency vs objective (7 days)"),
+                                    "Latency, last 7 days: p95 against its objective; p99"),
                      key="slo-latency")
 
 st.subheader("Notifications")
 history = data.slo_notifications(endpoint)
 if history.empty:
-    st.caption(f"No alert-state change of {endpoint} has been notified yet: schedule "
-               "`mlkpi slo notify --to URL` after each SLI import.")
+    st.caption(f"No alert-state change of {plain(endpoint)} has been notified "
+               "yet: schedule `mlkpi slo notify --to URL` after each SLI import.")
 else:
     components.table(history, column_config={
         "evaluated at": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm [UTC]")})

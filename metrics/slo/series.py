@@ -40,25 +40,28 @@ def parse_step(step: str) -> int:
 
 def burn_rate_series(db: Path, endpoint: str, at: datetime | None = None,
                      config: OrgConfig | None = None, days: int = 7,
-                     step: str = "1h") -> pd.DataFrame:
-    """Columns t, lookback ('1h', '6h', '3d'), burn_rate: the burn rate at each step
+                     step: str = "1h",
+                     lookbacks: tuple[str, ...] = SERIES_LOOKBACKS) -> pd.DataFrame:
+    """Columns t, lookback ('1h', '6h', '3d', or the `lookbacks` asked for, each a multiple
+    of `step`), burn_rate: the burn rate at each step
     t = at − (n−1)·step … at (n = days ÷ step), over windows starting in [t − w, t).
     burn_rate is NaN where the look-back has no requests."""
     step_s = parse_step(step)
-    if any(LOOKBACKS[w] % step_s for w in SERIES_LOOKBACKS) or (days * 86400) % step_s:
-        raise ValueError(f"step {step} must divide 1h and {days} days; use e.g. 5m or 1h.")
+    if any(LOOKBACKS[w] % step_s for w in lookbacks) or (days * 86400) % step_s:
+        raise ValueError(f"step {step} must divide {', '.join(lookbacks)} and {days} days; "
+                         "use e.g. 5m or 1h.")
     columns = ["t", "lookback", "burn_rate"]
     with _session(db, endpoint, at, config) as (backend, at, obj):
         if obj is None:
             return pd.DataFrame(columns=columns)
-        n, longest = days * 86400 // step_s, LOOKBACKS["3d"] // step_s
+        n, longest = days * 86400 // step_s, max(LOOKBACKS[w] for w in lookbacks) // step_s
         origin = at - timedelta(seconds=(n + longest - 1) * step_s)
         # bucket b holds windows starting in [origin + b·step, origin + (b+1)·step);
         # the look-backs ending at t_b = origin + (b+1)·step are buckets b−m+1 … b.
         steps = _bucketed(backend, endpoint, origin, at, step_s, n + longest - 1)
         budget = (100 - obj.availability) / 100
         rolling = {}
-        for w in SERIES_LOOKBACKS:
+        for w in lookbacks:
             m = LOOKBACKS[w] // step_s
             frame = ibis.window(order_by="b", range=(-(m - 1), 0))
             rolling[w] = (steps.err.sum().over(frame)
@@ -66,7 +69,7 @@ def burn_rate_series(db: Path, endpoint: str, at: datetime | None = None,
         wide = steps.mutate(**rolling).filter(lambda s: s.b >= longest - 1).order_by("b")
         df = wide.to_pandas()
     df["t"] = pd.Timestamp(origin) + pd.to_timedelta((df["b"] + 1) * step_s, unit="s")
-    long = df.melt(id_vars="t", value_vars=list(SERIES_LOOKBACKS),
+    long = df.melt(id_vars="t", value_vars=list(lookbacks),
                    var_name="lookback", value_name="burn_rate")
     long["burn_rate"] = long["burn_rate"].astype("float64")
     return long[columns].reset_index(drop=True)
