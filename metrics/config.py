@@ -89,6 +89,12 @@ class OrgConfig:
     dashboard_url: str | None = None  # [dashboard] url: links in SLO notifications
     access: Any = None  # metrics.access.Access when the config has an [access] table
 
+    @property
+    def public_url(self) -> str | None:
+        """Where people open the dashboard, for links sent to them: ``[dashboard] url``,
+        else the sign-in's ``[access] url``."""
+        return self.dashboard_url or getattr(self.access, "url", None)
+
 
 @dataclass(frozen=True)
 class ResolvedTarget:

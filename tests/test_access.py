@@ -124,3 +124,18 @@ def test_the_config_file_carries_access(tmp_path: Path) -> None:
     config = load_config(path)
     assert isinstance(config.access, Access) and config.access.viewers == ("*",)
     assert load_config(None).access is None
+
+
+@pytest.mark.parametrize(("extra", "url"), [
+    ('url = "https://kpi.example.com/"\n', "https://kpi.example.com/"),
+    ('url = "https://kpi.example.com/"\n[dashboard]\nurl = "https://dash.example.org"\n',
+     "https://dash.example.org"),
+    ("", None),
+])
+def test_links_sent_to_people_use_one_address(tmp_path: Path, extra: str, url) -> None:
+    # [dashboard] url wins; else the sign-in's [access] url; else none
+    path = tmp_path / "org.toml"
+    path.write_text('[access]\nprovider = "https://id.example.com/.well-known/openid-'
+                    'configuration"\nclient_id = "mlkpi"\nclient_secret_env = "S"\n'
+                    'viewers = ["*"]\n' + extra)
+    assert load_config(path).public_url == url

@@ -96,7 +96,7 @@ def notify(db: Path, targets: list[str], at: datetime | None = None,
             if entry["alert"] != previous:
                 top += 1
                 result.changes.append(change(top, entry, previous, report["at"],
-                                             config.dashboard_url))
+                                             config.public_url))
         for item in result.changes:
             result.attempts += [_send(item.change_id, url, item.title, item.body, item.state)
                                 for url in targets]

@@ -112,7 +112,7 @@ def run_notify(args: argparse.Namespace, db: Path) -> int:
         print_json(to_json(result))
     else:
         print(summary(result))
-    if result.changes and config.dashboard_url is None:
+    if result.changes and config.public_url is None:
         print("mlkpi: warning: the messages link to /slo without a host; set [dashboard] url "
               "in the config for a full link.", file=sys.stderr)
     return 1 if result.failed else 0
@@ -123,7 +123,7 @@ def run_rules(args: argparse.Namespace, db: Path) -> int:
 
     config = load_org_config(args)
     series = load_series(args.map)
-    text = render(args.format, endpoints(db, args.at, config), series, config.dashboard_url)
+    text = render(args.format, endpoints(db, args.at, config), series, config.public_url)
     if args.out is None:
         sys.stdout.write(text)
     else:
