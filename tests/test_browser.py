@@ -287,7 +287,8 @@ def test_filter_change_updates_url_and_survives_navigation(dashboard, sample_sto
 
     page.locator("[data-testid=stSidebarNav] a", has_text=TITLES["slo"]).click()
     page.wait_for_url(re.compile(r"/slo\b"), timeout=15_000)
-    wait_rendered(page, 1, patterns=[rf"^{TITLES['slo']}"], timeout=60)
+    # the title starts a line (a "not signed in" marker may come before it)
+    wait_rendered(page, 1, patterns=[rf"(^|\n){TITLES['slo']}"], timeout=60)
     assert_clean(page)
     assert query(page) == {"period": "2026Q2", "team": other}, (
         f"sidebar navigation lost the scope: {page.url}")

@@ -3,6 +3,8 @@ table), and the ``pipeline_run`` row."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable, Iterator
+
 from metrics.importers import vocab
 from metrics.importers.base import Rec, Row, Skip
 from metrics.importers.rules import Mapper
@@ -44,3 +46,16 @@ def pipeline_row(rec: Rec, mapper: Mapper, run_id: str, pipeline: object,
     if mapper.map.get("pipeline_run.freshness_met") is not None:
         ev.rule("freshness_met", "pipeline_run.freshness_met")
     return ev.row()
+
+
+def state_rows(recs: Iterable[Rec], mapper: Mapper,
+               identify: Callable[[Rec], tuple[str, object, object]]) -> Iterator[Row | Skip]:
+    """pipeline_run rows of run records that carry their state in ``state`` (Airflow,
+    Kubeflow): ``identify(rec)`` gives the run id, the pipeline and when the run was due;
+    a state with no event meaning is a skip."""
+    for rec in recs:
+        status = run_status(mapper, rec.data.get("state"))
+        if isinstance(status, Skip):
+            yield status
+            continue
+        yield pipeline_row(rec, mapper, *identify(rec), status)

@@ -14,8 +14,6 @@ incoming webhooks, email, …). Deliveries that failed on an earlier run are ret
 from __future__ import annotations
 
 import contextlib
-import fcntl
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -28,7 +26,7 @@ from metrics.errors import MlkpiError
 from metrics.slo import notifications
 from metrics.slo.notifications import Attempt, Change
 from metrics.slo.report import slo_report
-from metrics.store.db import StoreError, writer
+from metrics.store.db import StoreError, exclusive, writer
 
 START_STATE = "ok"  # an endpoint never notified counts as ok: only trouble is news
 TROUBLE = ("page", "ticket")
@@ -193,22 +191,10 @@ def _notify_lock(db: Path) -> Iterator[None]:
     """One notify run at a time per store, so two schedulers never send a change twice."""
     path = db.with_name(db.name + ".notify.lock")
     path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "a+") as fh:
-        deadline = time.monotonic() + LOCK_WAIT_SECONDS
-        while True:
-            try:
-                fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except BlockingIOError:
-                if time.monotonic() > deadline:
-                    raise StoreError(f"another 'mlkpi slo notify' has been running on {db} "
-                                     f"for over {LOCK_WAIT_SECONDS:.0f} s; try again when it "
-                                     f"has finished.") from None
-                time.sleep(0.2)
-        try:
-            yield
-        finally:
-            fcntl.flock(fh, fcntl.LOCK_UN)
+    busy = (f"another 'mlkpi slo notify' has been running on {db} for over "
+            f"{LOCK_WAIT_SECONDS:.0f} s; try again when it has finished.")
+    with exclusive(path, LOCK_WAIT_SECONDS, busy, StoreError):
+        yield
 
 
 def summary(result: NotifyResult) -> str:

@@ -107,7 +107,9 @@ def writer(db: Path, wait_seconds: float = 600.0) -> Iterator[duckdb.DuckDBPyCon
     when the block ends without an exception.
     """
     db.parent.mkdir(parents=True, exist_ok=True)
-    with _exclusive(_lock_path(db), wait_seconds):
+    busy = (f"another mlkpi ingest has been writing to {_lock_path(db).stem} for over "
+            f"{wait_seconds:.0f} s; try again when it has finished.")
+    with exclusive(_lock_path(db), wait_seconds, busy):
         recovery.remove(recovery.leftovers(db))  # under the lock: no other writer is running
         try:
             con = duckdb.connect(str(db))
@@ -294,7 +296,10 @@ def _locked(con: duckdb.DuckDBPyConnection) -> bool:
 
 
 @contextlib.contextmanager
-def _exclusive(path: Path, wait_seconds: float) -> Iterator[None]:
+def exclusive(path: Path, wait_seconds: float, busy: str,
+              error: type[Exception] = StoreBusy) -> Iterator[None]:
+    """Hold an ``flock`` on `path` (waiting up to `wait_seconds`, else `error(busy)`): one
+    holder at a time across processes, released even when the holder dies."""
     with open(path, "a+") as fh:
         deadline = time.monotonic() + wait_seconds
         while True:
@@ -303,10 +308,7 @@ def _exclusive(path: Path, wait_seconds: float) -> Iterator[None]:
                 break
             except BlockingIOError:
                 if time.monotonic() >= deadline:
-                    raise StoreBusy(
-                        f"another mlkpi ingest has been writing to {path.stem} for over "
-                        f"{wait_seconds:.0f} s; try again when it has finished."
-                    ) from None
+                    raise error(busy) from None
                 time.sleep(0.1)
         try:
             yield

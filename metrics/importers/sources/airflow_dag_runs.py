@@ -16,7 +16,7 @@ from collections.abc import Iterable, Iterator
 from metrics.importers import keys
 from metrics.importers.base import Doc, Rec, Row, ShapeError, Skip, record_list
 from metrics.importers.rules import Mapper
-from metrics.importers.runs import pipeline_row, run_status
+from metrics.importers.runs import state_rows
 
 NAME = "airflow-dag-runs"
 WRITES = ("pipeline_run",)
@@ -41,11 +41,6 @@ def records(doc: Doc) -> Iterator[Rec]:
 
 
 def events(recs: Iterable[Rec], mapper: Mapper) -> Iterator[Row | Skip]:
-    for rec in recs:
-        run = rec.data
-        status = run_status(mapper, run.get("state"))
-        if isinstance(status, Skip):
-            yield status
-            continue
-        yield pipeline_row(rec, mapper, f"{run['dag_id']}/{run['dag_run_id']}", run["dag_id"],
-                           next((run[k] for k in DUE if run.get(k)), None), status)
+    return state_rows(recs, mapper, lambda rec: (
+        f"{rec.data['dag_id']}/{rec.data['dag_run_id']}", rec.data["dag_id"],
+        next((rec.data[k] for k in DUE if rec.data.get(k)), None)))

@@ -15,7 +15,7 @@ from collections.abc import Iterable, Iterator
 from metrics.importers import keys
 from metrics.importers.base import Doc, Rec, Row, ShapeError, Skip, record_list
 from metrics.importers.rules import Mapper
-from metrics.importers.runs import pipeline_row, run_status
+from metrics.importers.runs import state_rows
 
 NAME = "kubeflow-runs"
 WRITES = ("pipeline_run",)
@@ -42,11 +42,6 @@ def records(doc: Doc) -> Iterator[Rec]:
 
 
 def events(recs: Iterable[Rec], mapper: Mapper) -> Iterator[Row | Skip]:
-    for rec in recs:
-        run = rec.data
-        status = run_status(mapper, run.get("state"))
-        if isinstance(status, Skip):
-            yield status
-            continue
-        yield pipeline_row(rec, mapper, str(run["run_id"]), rec.fields["pipeline_id"],
-                           run.get("scheduled_at") or run.get("created_at"), status)
+    return state_rows(recs, mapper, lambda rec: (
+        str(rec.data["run_id"]), rec.fields["pipeline_id"],
+        rec.data.get("scheduled_at") or rec.data.get("created_at")))
