@@ -13,7 +13,7 @@
   Streamlit's websocket protocol, without a browser.
 * ``problems(page)``: exception elements, ``st.error`` notices, a "Traceback" text.
 
-The pytest fixtures at the end (``pytest_plugins = ["browser_support"]`` in a test module)
+The pytest fixtures at the end (imported by ``tests/conftest.py`` for every test module)
 share one sample store, one server and one Chromium per session. The helpers work without
 pytest, so ``bench/browser.py`` uses them too. (PYTEST_DONT_REWRITE: the test modules
 import the helpers before pytest loads the module as a plugin; it has no asserts anyway.)
@@ -482,7 +482,7 @@ def timed() -> Any:
     end.append(time.perf_counter())
 
 
-# --- pytest fixtures (pytest_plugins = ["browser_support"]) -------------------------------
+# --- pytest fixtures (imported by tests/conftest.py) -------------------------------------------
 
 try:
     import pytest

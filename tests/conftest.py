@@ -90,3 +90,14 @@ def make_store(tmp_path: Path) -> StoreBuilder:
         return db
 
     return build
+
+
+# The browser tests' session fixtures (a sample store, one dashboard server, Chromium),
+# registered here for every test module that asks for them.
+from browser_support import (  # noqa: E402,F401
+    browser_context,
+    chromium,
+    dashboard,
+    sample_store,
+    warm_context,
+)

@@ -44,8 +44,6 @@ from browser_support import (
     warnings_on,
 )
 
-pytest_plugins = ["browser_support"]
-
 pytestmark = BROWSER_MARKS
 
 SCREENSHOTS = ROOT / "test-artifacts" / "screenshots"

@@ -21,7 +21,6 @@ from browser_support import (
     wait_rendered,
 )
 
-pytest_plugins = ["browser_support"]
 pytestmark = BROWSER_MARKS
 
 SUMMARY = r"\d+ of \d+ KPIs"

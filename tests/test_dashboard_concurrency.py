@@ -30,8 +30,6 @@ from browser_support import (
     warnings_on,
 )
 
-pytest_plugins = ["browser_support"]
-
 pytestmark = BROWSER_MARKS
 
 INGESTS = 6

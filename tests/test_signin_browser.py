@@ -34,7 +34,6 @@ from dashboard.signin import RESTORE_LINK_JS
 from metrics.catalog import load_catalog
 from metrics.store.notes import add_note, audit_log, edit_note, note_history, notes_for
 
-pytest_plugins = ["browser_support"]
 pytestmark = BROWSER_MARKS
 
 SECRET_ENV = "MLKPI_TEST_OIDC_SECRET"

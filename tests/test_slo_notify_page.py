@@ -38,7 +38,7 @@ def test_history_of_the_linked_endpoint(make_store, httpserver, monkeypatch):
     notify(db, [hook.url], at=B + timedelta(hours=27, minutes=5))  # no change: no attempt
 
     at = open_slo(db, monkeypatch, endpoint="ranker")
-    assert at.selectbox(key="endpoint").value == "ranker"
+    assert at.selectbox(key="url-endpoint").value == "ranker"
     history = at.dataframe[-1].value
     assert list(history["change"]) == ["page → ok", "ticket → page", "ok → ticket"]
     assert list(history["rules fired"]) == ["none", "1h/5m, 6h/30m, 1d/2h, 3d/6h",
@@ -48,6 +48,6 @@ def test_history_of_the_linked_endpoint(make_store, httpserver, monkeypatch):
         B + timedelta(hours=h) for h in (27, 21, 20)]
 
     quiet = open_slo(db, monkeypatch, endpoint="quiet")
-    assert quiet.selectbox(key="endpoint").value == "quiet"
+    assert quiet.selectbox(key="url-endpoint").value == "quiet"
     assert any("No alert-state change of quiet has been notified yet" in c.value
                for c in quiet.caption)

@@ -146,6 +146,7 @@ def test_one_switch_turns_all_the_server_tuning_off(monkeypatch: pytest.MonkeyPa
     assert owned is False and waited < 0.5 * server_tuning.PATIENCE_S and done.is_set()
 
     config.get_option("runner.postScriptGC")  # Streamlit's config parsed (it sets log levels)
+    config.set_option("runner.postScriptGC", True)  # Streamlit's default, whatever ran before
     interval, logger = sys.getswitchinterval(), logging.getLogger("uvicorn.error")
     level, frozen = logger.level, gc.get_freeze_count()
     server_tuning.quick_switches()

@@ -85,10 +85,6 @@ serverPort = {port}
 # no magic: the pages never display a bare expression, and magic re-parses each page's
 # source whenever every session has closed (Streamlit then empties its script cache)
 magicEnabled = false
-# no full gc.collect() after every script run: it holds the GIL ~20 ms per run, which
-# 16 sessions at once wait for in turn (the dashboard freezes its startup objects instead,
-# and Python's own generational collection still runs)
-postScriptGC = false
 
 [global]
 developmentMode = false
