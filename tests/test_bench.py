@@ -66,9 +66,9 @@ def test_the_chunked_pandas_script_gives_the_whole_file_answers(tmp_path):
 def test_a_browserless_session_counts_only_when_it_drew_the_whole_page():
     from bench.browser import BenchError, _checked
 
-    whole = {"seconds": 0.05, "status": 0, "errors": [], "elements": {"metric": 21}}
+    whole = {"seconds": 0.05, "status": 0, "errors": [], "elements": {"html": 1}, "tiles": 21}
     assert _checked(whole, "scorecard", 21) == 0.05
-    for broken in ({**whole, "elements": {"metric": 20}}, {**whole, "status": 2},
+    for broken in ({**whole, "tiles": 20}, {**whole, "status": 2},
                    {**whole, "errors": ["StoreError: gone"]}):
         with pytest.raises(BenchError, match="session without a browser"):
             _checked(broken, "scorecard", 21)
