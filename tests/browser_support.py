@@ -448,9 +448,24 @@ def sidebar_select_value(page: Any, label: str) -> str:
 
 def choose(page: Any, label: str, option: str, timeout: float = 15.0) -> None:
     """Pick ``option`` in the sidebar selectbox ``label`` the way a person does."""
-    box = sidebar_select(page, label)
-    box.click(timeout=timeout * 1000)
-    page.get_by_role("option", name=option, exact=True).click(timeout=timeout * 1000)
+    pick(page, sidebar_select(page, label), option, timeout)
+
+
+def pick(page: Any, box: Any, option: str, timeout: float = 15.0) -> None:
+    """Pick ``option`` in the selectbox whose input is ``box``: click it, type the
+    option's name (which filters the list) and click the option. A click that lands
+    while the page is still being drawn leaves the list shut; the next try opens it."""
+    choice = page.get_by_role("option", name=option, exact=True)
+    for attempt in range(3):
+        box.click(timeout=timeout * 1000)
+        box.fill(option, timeout=timeout * 1000)
+        try:
+            choice.click(timeout=timeout * 1000 / 3)
+            return
+        except Exception:
+            if attempt == 2:
+                raise
+            page.keyboard.press("Escape")
 
 
 def full_page_screenshot(page: Any, path: Path, max_height: int = 12_000) -> None:

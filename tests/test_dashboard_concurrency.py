@@ -2,7 +2,7 @@
 
 ``mlkpi ingest team FILE`` runs in a loop (a few new teams each time) as a separate process,
 while four browser sessions keep loading ``/`` and ``/data``: zero errors, and after each
-ingest returns, a fresh page load shows the new teams within a bounded delay (the
+ingest returns, the first fresh page load shows the new teams (the
 dashboard's caches are keyed on the snapshot's mtime, so it should be at once).
 
     python -m pytest tests/test_dashboard_concurrency.py -q
@@ -34,7 +34,7 @@ pytestmark = BROWSER_MARKS
 
 INGESTS = 6
 SESSIONS = 4
-MAX_DELAY_S = 10.0
+GIVE_UP_S = 120.0  # a load on a loaded 2-core machine can take tens of seconds
 PATHS = ["/data", "/"]
 
 
@@ -79,7 +79,7 @@ def write_teams(folder: Path, i: int) -> tuple[Path, list[str]]:
 def test_ingest_while_sessions_read(sample_store, chromium, tmp_path):
     db = copy_store(sample_store, tmp_path / "store")
     errors: list[str] = []
-    delays: list[tuple[float, float]] = []
+    delays: list[tuple[int, float]] = []
     loads = 0
     with DashboardServer(db) as server:
         contexts = [new_context(chromium) for _ in range(SESSIONS)]
@@ -120,37 +120,35 @@ def test_ingest_while_sessions_read(sample_store, chromium, tmp_path):
         saved = server.save_log(ROOT / "test-artifacts" / "logs" / "concurrency-server.log")
 
     seen = [d for d in delays if d is not None]
-    stale = [a for a, _ in seen] or [float("nan")]
-    shown = [b for _, b in seen] or [float("nan")]
-    print(f"\n{loads} page loads by {SESSIONS} sessions during {INGESTS} ingests; first load "
-          f"showing the new teams started {max(stale):.2f} s (max) after the ingest returned; "
-          f"rendered with them after {', '.join(f'{d:.2f}' for d in shown)} s "
-          f"(max {max(shown):.2f} s)")
+    print(f"\n{loads} page loads by {SESSIONS} sessions during {INGESTS} ingests; the new "
+          f"teams shown after (loads, seconds): {seen}")
     plain = re.sub(r"\x1b\[[0-9;]*m", "", log)
     logged = sorted(set(re.findall(r"^\w[\w.]*(?:Error|Exception): .*$", plain, re.M)))
     assert not errors, (f"{len(errors)} errors on pages while ingesting ({loads} session loads):\n"
                         + "\n".join(errors[:6]) + "\nserver log exceptions:\n"
                         + ("\n".join(logged[:6]) or "(none)") + f"\nfull log: {saved}")
     assert "Traceback" not in log, f"the server logged a traceback:\n{log[-3000:]}"
-    assert max(shown) <= MAX_DELAY_S, f"new data took {max(shown):.1f} s to show: {delays}"
     assert len(seen) == INGESTS
+    # the caches are keyed on the snapshot's mtime: the first load after an ingest shows it
+    assert [n for n, _ in seen] == [1] * INGESTS, f"stale loads after an ingest: {delays}"
 
 
 def visible_after(context, server: DashboardServer, team: str, done_at: float,
-                  errors: list[str]) -> tuple[float, float] | None:
-    """Seconds from the ingest's return until a fresh load of ``/data?team=<team>`` accepts
-    the new team (no 'not a known team' notice, the Team filter shows it): (until the start
-    of the first load that showed it, until that load had rendered), or None (with an error
-    recorded) when it is not shown within MAX_DELAY_S + 5 s."""
-    deadline = done_at + MAX_DELAY_S + 5
-    last = ""
-    while time.monotonic() < deadline:
+                  errors: list[str]) -> tuple[int, float] | None:
+    """Fresh loads of ``/data?team=<team>``, each started after the ingest returned, until
+    one accepts the new team (no 'not a known team' notice, the Team filter shows it):
+    (how many loads that took, seconds from the start of the first to that one's render),
+    or None (with an error recorded) when none does within GIVE_UP_S."""
+    first = time.monotonic()
+    assert first >= done_at
+    last, loads = "", 0
+    while time.monotonic() < first + GIVE_UP_S:
         page = context.new_page()
-        started = time.monotonic()
+        loads += 1
         try:
             page.goto(server.url(f"/data?team={team}"))
             wait_rendered(page, 0, {"[data-testid=stSidebar] input[aria-label=Team]": 1},
-                          timeout=30)
+                          timeout=GIVE_UP_S)
             found = problems(page)
             errors.extend(f"{page.url} (fresh load after the ingest): {f}" for f in found)
             if found:
@@ -158,11 +156,11 @@ def visible_after(context, server: DashboardServer, team: str, done_at: float,
                 continue
             shown = sidebar_select_value(page, "Team")
             if shown == team and not any(team in w for w in warnings_on(page)):
-                return max(0.0, started - done_at), time.monotonic() - done_at
+                return loads, time.monotonic() - first
             last = f"Team shows {shown!r}; notices {warnings_on(page)}"
         finally:
             page.close()
         time.sleep(0.2)
-    errors.append(f"team {team} not shown {MAX_DELAY_S + 5:.0f} s after its ingest returned "
+    errors.append(f"team {team} not shown {GIVE_UP_S:.0f} s after its ingest returned "
                   f"({last})")
     return None

@@ -25,6 +25,7 @@ from browser_support import (
     METRIC,
     DashboardServer,
     copy_store,
+    pick,
     problems,
     sidebar_select_value,
     wait_rendered,
@@ -158,8 +159,7 @@ def test_an_editor_writes_a_note_under_their_proven_name(site, browser_page, sub
     wait_rendered(page, timeout=WAIT_S)
     assert page.get_by_label("Your name").count() == 0  # no free-text author
     form = page.locator("[data-testid=stForm]").filter(has_text="Add a note")
-    form.locator("[data-testid=stSelectbox] input").click()
-    page.get_by_role("option", name=CICD, exact=True).click()
+    pick(page, form.locator("[data-testid=stSelectbox] input"), CICD)
     text = f"![pixel](http://example.invalid/p.png) rollout by {sub}"
     form.locator("textarea").fill(text)
     form.get_by_role("button", name="Add note").click()
@@ -179,8 +179,7 @@ def test_a_too_long_note_is_refused_as_too_long_and_kept(site, browser_page) -> 
     sign_in(page, site, "/quarterly?period=2025Q4", "dana")
     wait_rendered(page, timeout=WAIT_S)
     form = page.locator("[data-testid=stForm]").filter(has_text="Add a note")
-    form.locator("[data-testid=stSelectbox] input").click()
-    page.get_by_role("option", name=CICD, exact=True).click()
+    pick(page, form.locator("[data-testid=stSelectbox] input"), CICD)
     form.locator("textarea").fill("x" * 100_000)
     form.get_by_role("button", name="Add note").click()
     page.get_by_text(re.compile("too long: 100,000 characters")).first.wait_for()
