@@ -28,6 +28,7 @@ from dashboard import (  # noqa: E402
     filters,
     server_tuning,
     signin,
+    stored,
     warmup,
 )
 from metrics.catalog import CatalogError  # noqa: E402
@@ -116,7 +117,7 @@ def _main() -> None:
                   "reload the page in a moment. The server log has the details."}
         scope = None
     st.session_state["_scope"] = scope
-    if (computed := data.results_freshness()) is not None:  # mlkpi serve --backend
+    if (computed := stored.results_freshness()) is not None:  # mlkpi serve --backend
         st.sidebar.caption(computed)
     st.session_state["_status"] = status
     if scope is None and (page.url_path or "scorecard") not in WITHOUT_DATA:

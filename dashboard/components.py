@@ -14,7 +14,7 @@ import streamlit as st
 from dashboard import charts, data, filters, theme, views
 from dashboard.filters import Scope
 from dashboard.plaintext import plain
-from metrics import present
+from metrics import compact, present
 
 SMALL_SAMPLE = 5  # below this many events a value is flagged as resting on a tiny sample
 
@@ -68,9 +68,9 @@ def tile_label(kpi: dict[str, Any], tier_chosen: bool = False) -> str:
     colour and its target ('✓ On track · target ≤ 7 d'); any caveat ('🔍 small sample
     (3)'). The full target (stretch, the organisation's override) is in ``tile_help``."""
     target = kpi.get("target") or {}
-    compact = present.compact_target(target.get("op"), target.get("value"),
-                                     kpi.get("unit", ""), target.get("kind") == "relative")
-    lines = [kpi["name"], f"{theme.status_badge(kpi['status'])} · target {compact}"]
+    short = compact.compact_target(target.get("op"), target.get("value"),
+                                   kpi.get("unit", ""), target.get("kind") == "relative")
+    lines = [kpi["name"], f"{theme.status_badge(kpi['status'])} · target {short}"]
     if notes := caveats(kpi, tier_chosen):
         lines.append(" · ".join(notes))
     return "  \n".join(lines)

@@ -20,18 +20,16 @@ from typing import Any
 
 import pandas as pd
 
-from dashboard import report, views
+from dashboard import report, stored, views
 from dashboard.cache import Snapshot, cached, current, db_path
-from metrics import settings
 from metrics.catalog import Catalog, load_catalog
-from metrics.config import resolve_target
 from metrics.kpi import report as kpi_engine
-from metrics.kpi.targets import evaluate
+from metrics.kpi.targets import evaluate, resolve_target
 from metrics.periods import Period, baseline_periods
 from metrics.slo import report as slo_engine
 from metrics.slo import series as slo_series
 from metrics.slo.alerts import LOOKBACKS
-from metrics.store import health, notes, results
+from metrics.store import health, notes
 from metrics.store.db import StoreError, snapshot_path
 
 # The server is one long-lived process for every session: cap the memory of its DuckDB
@@ -115,8 +113,8 @@ def resolved_targets(snap: Snapshot, period: Period) -> dict[str, dict[str, Any]
 def kpi_report(snap: Snapshot, period: Period, team: str | None = None,
                tier: int | None = None) -> dict[str, Any]:
     """cli.md's `mlkpi kpis` object for one period and scope."""
-    if serving_results():  # mlkpi serve --backend: what mlkpi refresh stored
-        return stored_kpi_report(snap, period, team, tier)
+    if stored.serving_results():  # mlkpi serve --backend: what mlkpi refresh stored
+        return stored.kpi_report(snap, period, team, tier)
     return kpi_engine.kpi_report(snap.path, period, team=team, tier=tier,
                                  config=snap.org_config())
 
@@ -239,8 +237,8 @@ def catalog_table(period: Period | None) -> pd.DataFrame:
 def slo_report(snap: Snapshot, team: str | None = None, tier: int | None = None,
                endpoint: str | None = None) -> dict[str, Any]:
     """cli.md's `mlkpi slo` object (+ thresholds, hours_to_exhaustion, warnings)."""
-    if serving_results():  # mlkpi serve --backend: what mlkpi refresh stored
-        return stored_slo_report(snap, team, tier, endpoint)
+    if stored.serving_results():  # mlkpi serve --backend: what mlkpi refresh stored
+        return stored.slo_report(snap, team, tier, endpoint)
     return slo_engine.slo_report(snap.path, team=team, tier=tier, endpoint=endpoint,
                                  config=snap.org_config())
 
@@ -268,58 +266,6 @@ def budget_burndown(snap: Snapshot, endpoint: str) -> pd.DataFrame:
 @cached()
 def latency_series(snap: Snapshot, endpoint: str) -> pd.DataFrame:
     return slo_series.latency_series(snap.path, endpoint, config=snap.org_config())
-
-
-# --- results computed on another engine (`mlkpi refresh`, `mlkpi serve --backend`) ------
-
-def serving_results() -> bool:
-    """Under `mlkpi serve --backend URL`: KPI and SLO reports come from the results that
-    `mlkpi refresh` stored, never from the engine (a page does not wait for a cluster)."""
-    return settings.backend() is not None
-
-
-def stored_kpi_report(snap: Snapshot, period: Period, team: str | None,
-                      tier: int | None) -> dict[str, Any]:
-    """The refreshed report; a period or scope never refreshed shows the store's own
-    figures (empty for an org whose events live only in the lakehouse)."""
-    found = results.stored(snap.path, "kpis", period.label, team, tier)
-    if found is None:
-        return kpi_engine.kpi_report(snap.path, period, team=team, tier=tier,
-                                     config=snap.org_config())
-    return found["report"]
-
-
-def stored_slo_report(snap: Snapshot, team: str | None, tier: int | None,
-                      endpoint: str | None) -> dict[str, Any]:
-    found = results.stored(snap.path, "slo")
-    if found is None:
-        return {"at": None, "endpoints": [], "warnings": []}
-    report = results.slo_view(found["report"], team, tier)
-    if endpoint is not None:
-        report["endpoints"] = [e for e in report["endpoints"] if e["endpoint"] == endpoint]
-    return report
-
-
-def results_freshness(now: datetime | None = None) -> str | None:
-    """One sentence on the stored results' age, or None when not serving them:
-    "Figures computed on spark://local[2] 3.0 h ago (2026-11-25 11:02 UTC) by mlkpi
-    refresh."""
-    if not serving_results():
-        return None
-    found = _results_freshness()
-    if found is None:
-        return ("No refreshed figures yet: run 'mlkpi refresh --backend URL' (the figures "
-                "shown meanwhile are the local store's).")
-    hours = ((now or datetime.now(UTC)) - found["oldest"]).total_seconds() / 3600
-    said = (f"{hours * 60:.0f} min" if hours < 1 else f"{hours:.1f} h" if hours < 48
-            else f"{hours / 24:.0f} days")
-    return (f"Figures computed on {', '.join(found['engines'])} {said} ago "
-            f"({found['oldest']:%Y-%m-%d %H:%M} UTC) by mlkpi refresh.")
-
-
-@cached()
-def _results_freshness(snap: Snapshot) -> dict[str, Any] | None:
-    return results.freshness(snap.path)
 
 
 @cached()

@@ -18,7 +18,7 @@ from urllib.parse import quote
 
 from dashboard import theme
 from dashboard.filters import Scope
-from metrics import present
+from metrics import compact, present
 from metrics.catalog import FAMILY_NAMES
 
 SMALL_SAMPLE = 5  # below this many events a value rests on a tiny sample
@@ -140,10 +140,10 @@ def sparkline(values: list[float], statuses: list[str | None], colour: str) -> s
 
 def delta_html(kpi: dict[str, Any], tile: dict[str, Any]) -> str:
     """The judged change and what it is against, coloured good/bad, zero neutral."""
-    text = present.change_delta(tile["delta"], kpi.get("unit", ""), tile["relative"])
+    text = compact.change_delta(tile["delta"], kpi.get("unit", ""), tile["relative"])
     if text is None or not tile.get("previous"):
         return f'<span class="mk-delta" style="color:{theme.GREY}">no earlier value</span>'
-    tone = present.change_tone(tile["delta"], kpi.get("direction", "higher"))
+    tone = compact.change_tone(tile["delta"], kpi.get("direction", "higher"))
     target = kpi.get("target") or {}
     against = (f"vs {tile['previous']}, {present.baseline_words(target.get('baseline_periods'))}"
                if tile["relative"] else f"vs {tile['previous']}")
@@ -180,7 +180,7 @@ def tile_html(kpi: dict[str, Any], tile: dict[str, Any], scope: Scope, what: str
         f'<div class="mk-status">{escape(word)}</div>'
         f'<div class="mk-target">target {escape(target)}</div>'
         f'<div class="mk-row"><span class="mk-value">'
-        f'{escape(present.compact(kpi.get("value"), kpi.get("unit", "")))}</span>'
+        f'{escape(compact.compact(kpi.get("value"), kpi.get("unit", "")))}</span>'
         f'{sparkline(tile["spark"], tile["spark_status"], colour)}</div>'
         f"{delta_html(kpi, tile)}"
         + (f'<div class="mk-note">{" · ".join(caveats)}</div>' if caveats else "")

@@ -25,7 +25,7 @@ from metrics import settings
 from metrics.catalog import KPI, OPS, OPS_FOR, Catalog, load_catalog, stretch_beyond
 from metrics.errors import MlkpiError
 from metrics.events import TIERS, TIERS_TEXT
-from metrics.periods import Period, PeriodError, baseline_periods, parse_period
+from metrics.periods import Period, PeriodError, parse_period
 
 ENV_VAR = "MLKPI_CONFIG"
 _KPI_KEYS = ("target", "stretch", "op", "change")
@@ -94,40 +94,6 @@ class OrgConfig:
         """Where people open the dashboard, for links sent to them: ``[dashboard] url``,
         else the sign-in's ``[access] url``."""
         return self.dashboard_url or getattr(self.access, "url", None)
-
-
-@dataclass(frozen=True)
-class ResolvedTarget:
-    """The target that applies to one KPI in one period."""
-
-    kind: str
-    op: str
-    value: float
-    stretch: float | None
-    baseline: str | None
-    baseline_periods: int | None
-    source: str
-    from_period: str | None
-
-    def to_json(self) -> dict[str, Any]:
-        """{"kind": "relative", "op": "<=", "value": -20, "stretch": -40,
-        "baseline_periods": 4, "source": "default", "from": None}"""
-        return {"kind": self.kind, "op": self.op, "value": self.value,
-                "stretch": self.stretch, "baseline_periods": self.baseline_periods,
-                "source": self.source, "from": self.from_period}
-
-
-@dataclass(frozen=True)
-class Objective:
-    """An endpoint's SLO: availability in percent, p95 latency in ms, window in days."""
-
-    availability: float
-    latency_p95_ms: float
-    window_days: int
-    source: str
-
-
-SLO_DEFAULTS = {1: (99.9, 300.0, 30), 2: (99.5, 500.0, 30), 3: (99.0, 1000.0, 30)}
 
 
 def config_path_from_env(cli_value: str | Path | None,
@@ -275,7 +241,7 @@ def _parse_from(label: str, entry: dict[str, Any]) -> Period:
                           f"2026-W32") from None
 
 
-def _apply(level: tuple[str, float, float | None], layer: TargetLayer
+def apply_layer(level: tuple[str, float, float | None], layer: TargetLayer
            ) -> tuple[str, float, float | None]:
     """(op, value, stretch) of the level below, with what `layer` sets on top."""
     op, value, stretch = level
@@ -290,10 +256,10 @@ def _apply(level: tuple[str, float, float | None], layer: TargetLayer
 
 def _check_levels(name: str, kpi: KPI, targets: KpiTargets) -> None:
     default = (kpi.target.op, kpi.target.value, kpi.target.stretch)
-    base = _apply(default, targets.base)
+    base = apply_layer(default, targets.base)
     _check_level(name, kpi, base)
     for number, change in enumerate(targets.changes, start=1):
-        _check_level(f"{name}.change[{number}]", kpi, _apply(base, change.layer))
+        _check_level(f"{name}.change[{number}]", kpi, apply_layer(base, change.layer))
 
 
 def _check_level(name: str, kpi: KPI, level: tuple[str, float, float | None]) -> None:
@@ -328,48 +294,3 @@ def _parse_slo(name: str, table: Any) -> SloOverride:
     if days is not None and not (type(days) is int and 1 <= days <= 90):
         raise ConfigError(f"{name}.window_days must be a whole number of days from 1 to 90")
     return SloOverride(availability=availability, latency_p95_ms=latency, window_days=days)
-
-
-def resolve_target(kpi: KPI, period: Period, config: OrgConfig) -> ResolvedTarget:
-    """The target of `kpi` for `period`: the newest change started on or before the
-    period's start, over the organisation's own level, over the catalog default.
-
-    With ``target = 80`` and a change ``from = "2026Q3", target = 90``: 2026Q2 -> 80,
-    2026-08 -> 90 (from "2026Q3").
-    """
-    org = config.kpis.get(kpi.id, KpiTargets())
-    level = _apply((kpi.target.op, kpi.target.value, kpi.target.stretch), org.base)
-    applied = [c for c in org.changes if c.from_period.start <= period.start]
-    change = applied[-1] if applied else None
-    if change is not None:
-        level = _apply(level, change.layer)
-    op, value, stretch = level
-    baseline = kpi.target.baseline
-    return ResolvedTarget(
-        kind=kpi.target.kind, op=op, value=value, stretch=stretch, baseline=baseline,
-        baseline_periods=baseline_periods(period.grain, baseline) if baseline else None,
-        source="organisation" if change or not org.base.is_empty else "default",
-        from_period=change.from_period.label if change else None)
-
-
-def slo_objective(endpoint: str | None, tier: int, config: OrgConfig) -> Objective:
-    """The endpoint's objectives: slo.md's tier defaults, then slo.tier.N, then
-    slo.endpoint."name". Tier 1 with no config: Objective(99.9, 300.0, 30, 'default')."""
-    if tier not in SLO_DEFAULTS:
-        raise ValueError(f"tier {tier!r} is not a tier; use {TIERS_TEXT}.")
-    availability, latency, days = SLO_DEFAULTS[tier]
-    source = "default"
-    for override in (config.slo_tiers.get(tier), config.slo_endpoints.get(endpoint)):
-        if override is None or override == SloOverride():
-            continue
-        source = "organisation"
-        availability = _pick(override.availability, availability)
-        latency = _pick(override.latency_p95_ms, latency)
-        days = _pick(override.window_days, days)
-    return Objective(availability=availability, latency_p95_ms=latency, window_days=days,
-                     source=source)
-
-
-def _pick(value: Any, fallback: Any) -> Any:
-    return fallback if value is None else value
-

@@ -1,23 +1,14 @@
 """The event contract (``events.md``), declared once per kind.
 
-This module is the single source for validation (``ingest``), table schemas
-(``store``), ``mlkpi ingest --help`` and the data-health page. A kind is a list of
-columns plus row rules written as SQL over the *typed* staging columns; each rule
-says, in one sentence, why a row breaks it.
+This module is the single source for validation (``ingest``), table schemas (``store``),
+``mlkpi ingest --help`` and the data-health page. A kind is a list of columns plus row
+rules written as SQL over the *typed* staging columns; each rule says, in one sentence,
+why a row breaks it (the types are in ``event_types``).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
-SQL_TYPES = {
-    "str": "VARCHAR",
-    "int": "BIGINT",
-    "float": "DOUBLE",
-    "bool": "BOOLEAN",
-    "ts": "TIMESTAMPTZ",
-    "date": "DATE",
-}
+from metrics.event_types import Column, Kind, Rule
 
 # every timestamp and date lies in [EARLIEST, END) UTC, offsets within ±18:00 (events.md)
 EARLIEST = "1970-01-01"
@@ -27,67 +18,6 @@ MAX_OFFSET_HOURS = 18
 SEVERITIES = ("SEV1", "SEV2", "SEV3", "SEV4")
 TIERS = (1, 2, 3)  # 1 = most critical
 TIERS_TEXT = ", ".join(map(str, TIERS[:-1])) + f" or {TIERS[-1]}"  # "1, 2 or 3"
-
-
-@dataclass(frozen=True)
-class Column:
-    """One column of a kind: ``Column("tier", "int", choices=(1, 2, 3))``."""
-
-    name: str
-    type: str
-    required: bool = True
-    default: object = None
-    choices: tuple = ()
-    doc: str = ""
-
-    @property
-    def sql_type(self) -> str:
-        return SQL_TYPES[self.type]
-
-
-@dataclass(frozen=True)
-class Rule:
-    """A row rule: ``violated`` is SQL over typed columns, true when the row breaks it.
-
-    ``Rule("deployed_at", "deployed_at < spec_approved_at",
-           "deployed_at is before spec_approved_at")``
-    """
-
-    column: str
-    violated: str
-    reason: str
-
-
-@dataclass(frozen=True)
-class Kind:
-    name: str
-    doc: str
-    columns: tuple[Column, ...]
-    key: tuple[str, ...]
-    rules: tuple[Rule, ...] = ()
-    anchor: str = ""  # the column that dates an event (newest event, staleness)
-    _by_name: dict = field(default_factory=dict, compare=False, repr=False)
-
-    def __post_init__(self) -> None:
-        self._by_name.update({c.name: c for c in self.columns})
-
-    @property
-    def names(self) -> list[str]:
-        return [c.name for c in self.columns]
-
-    def column(self, name: str) -> Column:
-        return self._by_name[name]
-
-    def has_column(self, name: str) -> bool:
-        return name in self._by_name
-
-    @property
-    def required(self) -> list[str]:
-        return [c.name for c in self.columns if c.required]
-
-    @property
-    def value_columns(self) -> list[str]:
-        return [c.name for c in self.columns if c.name not in self.key]
 
 
 def _s(name: str, required: bool = True, choices: tuple = (), doc: str = "") -> Column:

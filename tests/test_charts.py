@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from dashboard import charts, report, theme
-from metrics import present
+from metrics import compact, present
 from metrics.catalog import load_catalog
 
 
@@ -125,9 +125,9 @@ def test_every_catalog_unit_fits_a_scorecard_tile(unit: str) -> None:
     # ~200 px of a tile at 4 per row and 1400 px: about 10 characters of the value font,
     # a few more of the smaller delta font (which also says "vs 2026Q2")
     for value in TILE_VALUES:
-        assert len(present.compact(value, unit)) <= 10, (unit, present.compact(value, unit))
-        assert len(present.compact_delta(value, unit)) <= 12, (unit,
-                                                               present.compact_delta(value, unit))
+        assert len(compact.compact(value, unit)) <= 10, (unit, compact.compact(value, unit))
+        assert len(compact.compact_delta(value, unit)) <= 12, (unit,
+                                                               compact.compact_delta(value, unit))
 
 
 @pytest.mark.parametrize(("value", "unit", "text"), [
@@ -137,15 +137,15 @@ def test_every_catalog_unit_fits_a_scorecard_tile(unit: str) -> None:
     (0.0412, "USD", "$0.0412"), (1234.5, "USD", "$1,234"), (None, "USD", "–"),
 ])
 def test_tile_values_carry_a_short_unit(value, unit, text) -> None:
-    assert present.compact(value, unit) == text
+    assert compact.compact(value, unit) == text
 
 
 def test_tile_deltas_carry_the_same_short_unit() -> None:
-    assert present.compact_delta(0.5, "releases/team/quarter") == "+0.5"
-    assert present.compact_delta(-0.01, "USD") == "-$0.01"
-    assert present.compact_delta(2.25, "hours") == "+2.25 h"
-    assert present.compact_delta(0.0001864, "%") == "+0.00019 %"  # two significant digits
-    assert present.compact_delta(None, "hours") is None
+    assert compact.compact_delta(0.5, "releases/team/quarter") == "+0.5"
+    assert compact.compact_delta(-0.01, "USD") == "-$0.01"
+    assert compact.compact_delta(2.25, "hours") == "+2.25 h"
+    assert compact.compact_delta(0.0001864, "%") == "+0.00019 %"  # two significant digits
+    assert compact.compact_delta(None, "hours") is None
 
 
 @pytest.mark.parametrize(("op", "value", "unit", "relative", "text"), [
@@ -155,7 +155,7 @@ def test_tile_deltas_carry_the_same_short_unit() -> None:
     ("<=", float("nan"), "%", False, "no target"),
 ])
 def test_tile_target_is_compact(op, value, unit, relative, text) -> None:
-    assert present.compact_target(op, value, unit, relative) == text
+    assert compact.compact_target(op, value, unit, relative) == text
 
 
 def test_every_tile_status_line_fits_a_tile() -> None:
@@ -164,7 +164,7 @@ def test_every_tile_status_line_fits_a_tile() -> None:
     statuses = ["ahead", "on_track", "off_track", "no_data", "no_baseline"]
     for kpi in load_catalog().values():
         t = kpi.target
-        target = present.compact_target(t.op, t.value, kpi.unit, t.kind == "relative")
+        target = compact.compact_target(t.op, t.value, kpi.unit, t.kind == "relative")
         for status in statuses:
             line = f"{present.status_text(status)} · target {target}"
             assert len(line) <= 44, line

@@ -3,16 +3,10 @@ from pathlib import Path
 import pytest
 
 from metrics.catalog import load_catalog
-from metrics.config import (
-    ConfigError,
-    Objective,
-    OrgConfig,
-    config_path_from_env,
-    load_config,
-    resolve_target,
-    slo_objective,
-)
+from metrics.config import ConfigError, OrgConfig, config_path_from_env, load_config
+from metrics.kpi.targets import resolve_target
 from metrics.periods import parse_period
+from metrics.slo.objectives import Objective, slo_objective
 
 CATALOG = load_catalog()
 

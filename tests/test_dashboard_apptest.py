@@ -21,7 +21,7 @@ from streamlit.testing.v1 import AppTest
 
 from dashboard import warmup
 from dashboard.filters import period_options
-from metrics import present
+from metrics import compact, present
 from metrics.catalog import load_catalog
 from metrics.ingest.run import ingest
 from metrics.kpi import report as kpi_engine
@@ -182,7 +182,7 @@ def test_scorecard_shows_the_engine_values_for_the_scope(query, sample_db, monke
     tiles = tiles_of(at)
     for kpi in expected["kpis"]:
         tile = tiles[kpi["name"]]
-        assert tile["value"] == present.compact(kpi["value"], kpi["unit"]), kpi["id"]
+        assert tile["value"] == compact.compact(kpi["value"], kpi["unit"]), kpi["id"]
         assert tile["status"] == present.status_text(kpi["status"]), kpi["id"]
         assert tile["target"] == "target " + present.kpi_target(kpi["target"], kpi["unit"])
         org_wide = query.get("team") and not kpi["team_filter_applied"]

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from metrics.events import KINDS, SQL_TYPES, choice_rules, describe
+from metrics.event_types import SQL_TYPES
+from metrics.events import KINDS, choice_rules, describe
 
 # events.md, written out by hand: kind -> (key, {column: type + " opt" if optional})
 CONTRACT = {

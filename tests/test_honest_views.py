@@ -10,9 +10,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from dashboard import tiles, views
+from dashboard import slo_views, tiles, views
 from dashboard.filters import Scope, canonical_period, period_words
-from metrics import present
+from metrics import compact, present
 from metrics.catalog import load_catalog
 from metrics.kpi.report import kpi_report, kpi_series
 from metrics.periods import parse_period
@@ -66,8 +66,8 @@ def test_tile_deltas_by_hand():
     assert facts["a"] == {"spark": [80.0, 84.5], "spark_status": ["on_track", "ahead"],
                           "delta": 4.5, "previous": "2026Q2", "relative": False}
     assert facts["r"]["delta"] == -20.0 and facts["r"]["previous"] == "2025Q3"
-    assert present.change_delta(4.5, "%") == "+4.5 pp"
-    assert present.change_delta(-20.0, "hours", relative=True) == "-20 %"
+    assert compact.change_delta(4.5, "%") == "+4.5 pp"
+    assert compact.change_delta(-20.0, "hours", relative=True) == "-20 %"
 
 
 @pytest.mark.parametrize(("delta", "unit", "relative", "text"), [
@@ -76,13 +76,13 @@ def test_tile_deltas_by_hand():
     (0.056, "score (1–5)", False, "+0.056 /5"), (12.345, "% per year", False, "+12.35 pp"),
     (None, "%", False, None)])
 def test_change_delta_outputs(delta, unit, relative, text):
-    assert present.change_delta(delta, unit, relative) == text
+    assert compact.change_delta(delta, unit, relative) == text
 
 
 def test_a_zero_change_is_neutral_whatever_the_direction():
-    assert present.change_tone(0.0, "higher") == present.change_tone(0.0, "lower") == "neutral"
-    assert present.change_tone(-1.0, "lower") == "good"
-    assert present.change_tone(-1.0, "higher") == "bad"
+    assert compact.change_tone(0.0, "higher") == compact.change_tone(0.0, "lower") == "neutral"
+    assert compact.change_tone(-1.0, "lower") == "good"
+    assert compact.change_tone(-1.0, "higher") == "bad"
     kpi = {"id": "x", "name": "X", "unit": "%", "direction": "lower", "target": {}}
     html = tiles.delta_html(kpi, {"delta": 0.0, "previous": "2026Q2", "relative": False})
     assert tiles.TONES["neutral"] in html and "0 pp vs 2026Q2" in html
@@ -160,7 +160,7 @@ def test_a_period_in_the_link_is_read_case_aside(raw, shown):
 # --- SLO page ---------------------------------------------------------------------------
 
 def test_budget_urgency_words():
-    assert [views.budget_state(v) for v in (78.0, 49.9, 24.0, 0.0, -3.0, None)] == [
+    assert [slo_views.budget_state(v) for v in (78.0, 49.9, 24.0, 0.0, -3.0, None)] == [
         "✓ healthy", "! low", "✗ critical", "✗✗ exhausted", "✗✗ exhausted", "–"]
 
 
@@ -168,14 +168,14 @@ def test_a_paging_endpoint_runs_out_at_its_current_rate():
     # 50 % of a 30-day budget left; burning 25x now (1h), 0.5x over the day
     page = {"alert": "page", "budget_remaining": 50.0, "window_days": 30,
             "burn_rates": {"1h": 25.0, "1d": 0.5}}
-    assert views.exhaustion(page) == (pytest.approx(0.5 * 720 / 25), "1h")  # 14.4 h
-    assert views.exhaustion_text(page) == "14 h at the 1h rate (25×)"
+    assert slo_views.exhaustion(page) == (pytest.approx(0.5 * 720 / 25), "1h")  # 14.4 h
+    assert slo_views.exhaustion_text(page) == "14 h at the 1h rate (25×)"
     ticket = {**page, "alert": "ticket"}
-    assert views.exhaustion_text(ticket) == "30 d at the 1d rate (0.5×)"  # 0.5 × 720 ÷ 0.5
-    assert views.exhaustion_text({**page, "burn_rates": {"1h": 3000.0}}) == \
+    assert slo_views.exhaustion_text(ticket) == "30 d at the 1d rate (0.5×)"  # 0.5 × 720 ÷ 0.5
+    assert slo_views.exhaustion_text({**page, "burn_rates": {"1h": 3000.0}}) == \
         "7 min at the 1h rate (3,000×)"
-    assert views.exhaustion_text({**page, "budget_remaining": 0.0}) == "spent"
-    assert views.exhaustion_text({**ticket, "burn_rates": {"1d": 0.0}}) == "not burning"
+    assert slo_views.exhaustion_text({**page, "budget_remaining": 0.0}) == "spent"
+    assert slo_views.exhaustion_text({**ticket, "burn_rates": {"1d": 0.0}}) == "not burning"
 
 
 # --- tables people read -----------------------------------------------------------------

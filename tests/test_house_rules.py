@@ -82,3 +82,12 @@ def test_the_console_script_points_at_a_function():
     scripts = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["scripts"]
     module, _, name = scripts["mlkpi"].partition(":")
     assert callable(getattr(importlib.import_module(module), name))
+
+
+def test_no_module_outgrows_one_screenful_of_topics():
+    """The house keeps modules to about 300 lines: a module that grows past it has become
+    two topics, and is split where a newcomer would look for each."""
+    too_long = {str(p.relative_to(ROOT)): n for p in [*(ROOT / "metrics").rglob("*.py"),
+                                                      *(ROOT / "dashboard").rglob("*.py")]
+                if (n := len(p.read_text(encoding="utf-8").splitlines())) > 320}
+    assert too_long == {}

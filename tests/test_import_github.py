@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from fixtures.importing import fixture, query, run_import, stored, utc
+from fixtures.importing import fixture, pipeline_run, query, run_import, stored, utc
 
 DEPLOYMENT_FILES = ["github_deployments.jsonl", "github_deployment_statuses.jsonl"]
 MAP = """
@@ -142,8 +142,7 @@ map = { search = 1 }
 
 
 def run_row(run_id, pipeline, scheduled, status):
-    return {"run_id": run_id, "pipeline": pipeline, "team": "search", "tier": 1,
-            "scheduled_at": utc(scheduled), "status": status, "freshness_met": None}
+    return pipeline_run(run_id, pipeline, scheduled, status, team="search", tier=1)
 
 
 def test_workflow_runs_keep_every_attempt_of_a_rerun(tmp_path):

@@ -13,7 +13,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from metrics.cli.main import main
-from metrics.config import load_config, slo_objective
+from metrics.config import load_config
+from metrics.slo.objectives import slo_objective
 
 FIX = Path(__file__).parent / "fixtures" / "import" / "slo_spec"
 FILES = [str(FIX / n) for n in ("sloth.yaml", "openslo.yaml", "openslo-v1alpha.yaml")]

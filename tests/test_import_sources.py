@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from fixtures.importing import fixture, query, run_import, stored, utc
+from fixtures.importing import fixture, pipeline_run, query, run_import, stored, utc
 
 
 def deployment(dep_id, approved, deployed, rollback=False):
@@ -52,11 +52,6 @@ default = "retention"
 from = ["team"]
 map = { retention = 2 }
 """
-
-
-def pipeline_run(run_id, pipeline, scheduled, status, team="retention", tier=2):
-    return {"run_id": run_id, "pipeline": pipeline, "team": team, "tier": tier,
-            "scheduled_at": utc(scheduled), "status": status, "freshness_met": None}
 
 
 def test_gitlab_pipelines_rest_and_webhooks(tmp_path):

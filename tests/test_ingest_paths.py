@@ -173,7 +173,7 @@ def test_the_ascii_fast_lane_trims_exactly_like_trim():
     """Values that skip ``trim`` (ASCII, no space at either end) must come out the same."""
     import duckdb
 
-    from metrics.ingest.validate import _text
+    from metrics.ingest.convert import _text
 
     values = ["svc-1", " svc-1", "svc-1 ", "  ", "", "\tsvc", "svc\t", "\u00a0svc\u3000",
               "é ", " é", "x\u2000", "a b", "\u202f", None]
@@ -195,7 +195,8 @@ def test_typed_text_is_converted_as_given_then_trimmed_exactly_like_trimmed_firs
     import duckdb
 
     from metrics.events import Column, Kind
-    from metrics.ingest.validate import _TEXT_CONVERTERS, typed_query
+    from metrics.ingest.convert import _TEXT_CONVERTERS
+    from metrics.ingest.validate import typed_query
 
     values = ["3", " 3", "3 ", "\u00a03\u3000", "\t3", "3\t", "+3", "3.0", " 3.0 ", "1.5",
               "1e3", " 1e3", "0x10", "1_000", "nan", " inf", "true", " Yes", "no\u2000", "t",
@@ -228,7 +229,7 @@ def test_digits_alone_skip_the_whole_number_pattern_and_convert_the_same():
     import duckdb
 
     from metrics.events import Column
-    from metrics.ingest.validate import INT_TEXT, _int
+    from metrics.ingest.convert import INT_TEXT, _int
 
     values = ["0", "7", "007", "123", "9223372036854775807", "9223372036854775808",
               "99999999999999999999", "", "\uff11\uff12", "\u0663", "1\u0663", "3.0", "-4",

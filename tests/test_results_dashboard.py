@@ -10,7 +10,7 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-from metrics import present
+from metrics import compact
 from metrics.periods import period_containing
 from metrics.store.refresh import refresh
 from metrics.store.results import Stored, save_results, stored
@@ -54,7 +54,7 @@ def test_serve_with_a_backend_shows_the_stored_figures_and_their_age(refreshed, 
     at.run()
     assert not at.exception, [e.value for e in at.exception]
     tiles = "".join(e.proto.body for e in at.get("html"))  # the scorecard's one HTML block
-    assert f">{present.compact(12345.0, 'releases/team/quarter')}<" in tiles
+    assert f">{compact.compact(12345.0, 'releases/team/quarter')}<" in tiles
     captions = " ".join(c.value for c in at.sidebar.caption)
     # the oldest stored report (the refresh just now) sets the age: minutes, not 3 h
     assert "Figures computed on duckdb, spark://local[2]" in captions
@@ -68,5 +68,5 @@ def test_serve_without_a_backend_computes_from_the_store(refreshed, monkeypatch)
     at.query_params["period"] = quarter
     at.run()
     assert not at.exception, [e.value for e in at.exception]
-    assert present.compact(12345.0, "releases/team/quarter") not in [m.value for m in at.metric]
+    assert compact.compact(12345.0, "releases/team/quarter") not in [m.value for m in at.metric]
     assert not any("Figures computed" in c.value for c in at.sidebar.caption)

@@ -23,8 +23,8 @@ import yaml
 from sli_rows import sli
 
 from metrics.cli.main import main
-from metrics.config import Objective
 from metrics.slo.alerts import ALERT_RULES
+from metrics.slo.objectives import Objective
 from metrics.slo.rules import PromSeries, RulesError, alert_expr, load_series
 
 T = datetime(2026, 7, 10, 12, tzinfo=UTC)

@@ -26,7 +26,7 @@ _CHILD = """
 import os, signal, sys, time
 from pathlib import Path
 from metrics.ingest import run
-from metrics.store import db as store
+from metrics.store import snapshots
 
 def kill(*args, **kwargs):
     os.kill(os.getpid(), signal.SIGKILL)
@@ -36,7 +36,7 @@ def wait(*args, **kwargs):  # hold the writer lock, with the scratch folder made
     time.sleep(120)
 
 if sys.argv[3] == "before-publish":
-    store.publish_snapshot = kill        # after the commit, before the snapshot is replaced
+    snapshots.publish_snapshot = kill    # after the commit, before the snapshot is replaced
 elif sys.argv[3] == "mid-ingest":
     run._resolve_batch_conflicts = kill  # typed rows written to scratch, nothing committed
 elif sys.argv[3] == "hold":

@@ -1,7 +1,6 @@
 import pytest
 
-from metrics.config import ResolvedTarget
-from metrics.kpi.targets import Evaluation, evaluate
+from metrics.kpi.targets import Evaluation, ResolvedTarget, evaluate
 
 
 def absolute(op: str, value: float, stretch: float | None = None) -> ResolvedTarget:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from dashboard import views
+from dashboard import slo_views, views
 from metrics.catalog import load_catalog
 
 
@@ -99,7 +99,7 @@ def test_catalog_table_words_each_kpis_target_once() -> None:
 
 
 def test_slo_texts_and_freshness_read_for_people() -> None:
-    assert views.threshold_text({"1h/5m": 14.4, "6h/30m": 6.0, "1d/2h": 3.0, "3d/6h": 1.0}) \
+    assert slo_views.threshold_text({"1h/5m": 14.4, "6h/30m": 6.0, "1d/2h": 3.0, "3d/6h": 1.0}) \
         == "1h/5m > 14.4 · 6h/30m > 6 (page); 1d/2h > 3 · 3d/6h > 1 (ticket)"
     fresh = views.freshness_table({"kinds": {
         "deployment": {"rows": 4, "newest": "2026-08-01T09:30:00Z", "stale": False},

@@ -4,7 +4,7 @@ error-budget burn-down and latency per endpoint. The chosen endpoint is in the l
 
 import streamlit as st
 
-from dashboard import charts, components, data, filters, views
+from dashboard import charts, components, data, filters, slo_views
 from dashboard.plaintext import plain
 from metrics import present
 
@@ -20,10 +20,10 @@ if not slo["endpoints"]:
 for warning in slo.get("warnings", []):
     st.warning(plain(warning), icon="⚠️")
 
-table = views.slo_table(slo)
+table = slo_views.slo_table(slo)
 first = slo["endpoints"][0]
 st.markdown(f"**Alert thresholds** ({first['window_days']}-day window; an alert fires when "
-            f"both look-backs burn above): {views.threshold_text(first['thresholds'])}")
+            f"both look-backs burn above): {slo_views.threshold_text(first['thresholds'])}")
 burn_cols = {c: st.column_config.NumberColumn(format="%.2f", width="small") for c in table
              if c.startswith("burn ")}
 components.table(table, height=38 + 35 * len(table), column_config={
@@ -43,13 +43,13 @@ a, b, c, d = st.columns(4)
 a.metric("Alert", present.alert_text(entry["alert"]), border=True,
          help="Rows fired: " + (", ".join(entry["fired"]) or "none"))
 b.metric("Budget remaining", present.quantity(entry["budget_remaining"], "%"), border=True,
-         delta=views.budget_state(entry["budget_remaining"]), delta_color="off",
+         delta=slo_views.budget_state(entry["budget_remaining"]), delta_color="off",
          delta_arrow="off")
 c.metric("Availability", present.quantity(entry["availability"], "%"), border=True,
          delta=f"objective {present.number(entry['objective'], '%')} %", delta_color="off",
          delta_arrow="off")
-hours, look = views.exhaustion(entry)
-d.metric("Budget spent in", views.exhaustion_text(entry).split(" at the ")[0], border=True,
+hours, look = slo_views.exhaustion(entry)
+d.metric("Budget spent in", slo_views.exhaustion_text(entry).split(" at the ")[0], border=True,
          delta=f"at the {look} rate" if hours else None, delta_color="off", delta_arrow="off",
          help="A paging endpoint: at its 1h burn rate, what it burns now. Otherwise at its "
               "1d burn rate.")

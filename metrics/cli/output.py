@@ -7,15 +7,8 @@ import io
 import textwrap
 from typing import TYPE_CHECKING
 
-from metrics.present import (
-    alert_text,
-    change_text,
-    compact,
-    instant,
-    kpi_target,
-    quantity,
-    status_text,
-)
+from metrics.compact import compact
+from metrics.present import alert_text, change_text, instant, kpi_target, quantity, status_text
 from metrics.slo.alerts import LOOKBACKS
 
 if TYPE_CHECKING:

@@ -16,9 +16,9 @@ source is adding a module (and its tests); nothing else lists them. A source mod
 
 and, only if it needs them, ``read(name, data) -> Iterable[Doc]`` (files that are not JSON
 or JSON Lines), ``add_options(parser)`` (options of its own; their values are in
-``mapper.options``), ``FILES = "*"`` (FILE optional, e.g. with a live ``--url``) and
-``run(args, db) -> int`` (a flow of its own; ``run.import_documents`` stores documents
-through the same path).
+``mapper.options``) and ``FILES = "*"`` (FILE optional, e.g. with a live ``--url``). A
+source with a flow of its own has ``run(args, db) -> int`` instead of ``records`` and
+``events`` (``run.import_documents`` stores documents through the same path).
 
 The shared pieces: ``base`` (Doc, Rec, Row, Skip, ShapeError, path helpers), ``mapfile``
 (the TOML map, checked against every source's ``MAP_KEYS``), ``keys`` (the keys several

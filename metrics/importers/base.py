@@ -9,6 +9,7 @@ user's file and line, and the map key that would have supplied a missing value.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
 
@@ -97,9 +98,12 @@ def labels_from_list(items: object) -> dict[str, str]:
     return out
 
 
-def record_list(data: object, *names: str) -> list | None:
+def record_list(data: object, *names: str, single: str | None = None) -> list | None:
     """The list of records in a page: the document itself if it is a list, else the first
-    of ``names`` that holds a list (``record_list(page, "deployments")``)."""
+    of ``names`` that holds a list (``record_list(page, "deployments")``); with ``single``,
+    a document holding that key is one record of its own (a get response, a webhook)."""
+    if single is not None and isinstance(data, dict) and single in data:
+        return [data]
     if isinstance(data, list):
         return data
     if isinstance(data, dict):
@@ -107,6 +111,18 @@ def record_list(data: object, *names: str) -> list | None:
             if isinstance(data.get(name), list):
                 return data[name]
     return None
+
+
+def each_record(items: Iterable[object], what: str, *needs: str, hint: str = ""
+                ) -> Iterator[dict]:
+    """The records of a page, each checked to be an object holding every key of ``needs``;
+    one that is not means the document is not what the source reads:
+    ``each_record([{"id": 1}], "a pipeline", "id", "status")`` raises "a pipeline has no
+    id or status" when iterated."""
+    for item in items:
+        if not isinstance(item, dict) or any(key not in item for key in needs):
+            raise ShapeError(f"{what} has no {' or '.join(needs)}{hint}")
+        yield item
 
 
 def ident(value: object, what: str) -> str | int:

@@ -17,11 +17,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from metrics.catalog import KPI, Catalog, load_catalog
-from metrics.config import OrgConfig, ResolvedTarget, resolve_target
+from metrics.config import OrgConfig
 from metrics.events import KINDS
 from metrics.kpi.compute import NO_DATA, Result, compute
 from metrics.kpi.context import Ctx, Scope
-from metrics.kpi.targets import evaluate
+from metrics.kpi.targets import ResolvedTarget, evaluate, resolve_target
 from metrics.periods import Period, grain_for_cadence, iso_z, period_containing
 from metrics.periods import periods_ending as _periods_ending
 from metrics.sql.engine import Engine, open_engine

@@ -18,9 +18,9 @@ from typing import TYPE_CHECKING, Any
 
 import duckdb
 
-from metrics.config import OrgConfig, slo_objective
+from metrics.config import OrgConfig
 from metrics.slo.alerts import FIRE_TOLERANCE, LOOKBACKS, burning
-from metrics.slo.objectives import OBJECTIVES, longest_window_days, objectives_rows
+from metrics.slo.objectives import OBJECTIVES, longest_window_days, objectives_rows, slo_objective
 from metrics.sql.engine import Engine, as_engine
 from metrics.sql.templates import Query, shifted
 

@@ -11,10 +11,11 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from metrics.config import Objective, OrgConfig
+from metrics.config import OrgConfig
 from metrics.periods import iso_z
 from metrics.slo import alerts
 from metrics.slo.alerts import LOOKBACKS, SEVERITY
+from metrics.slo.objectives import Objective
 from metrics.slo.queries import endpoint_objectives, figures, resolve_at
 from metrics.sql.engine import connect
 

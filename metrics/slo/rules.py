@@ -18,10 +18,11 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from metrics.config import Objective, OrgConfig
+from metrics.config import OrgConfig
 from metrics.errors import MlkpiError
 from metrics.slo.alerts import ALERT_RULES, LOOKBACKS, AlertRule
 from metrics.slo.notify import dashboard_link
+from metrics.slo.objectives import Objective
 
 RECORD = "mlkpi:sli_error:ratio_rate{window}"
 ALERT = "MlkpiErrorBudgetBurn"

@@ -19,8 +19,9 @@ import pandas as pd
 from ibis.backends.duckdb import Backend
 from ibis.expr.types import Table
 
-from metrics.config import Objective, OrgConfig
+from metrics.config import OrgConfig
 from metrics.slo.alerts import LOOKBACKS
+from metrics.slo.objectives import Objective
 from metrics.slo.queries import endpoint_objectives, resolve_at
 from metrics.sql.backend import open_backend
 

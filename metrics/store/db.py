@@ -19,10 +19,8 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
-import glob
 import os
 import re
-import shutil
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -32,7 +30,8 @@ import duckdb
 from metrics import settings
 from metrics.errors import MlkpiError
 from metrics.events import KINDS, Kind
-from metrics.store import recovery, repair
+from metrics.store import recovery, repair, snapshots
+from metrics.store.snapshots import snapshot_path
 
 SCHEMA_VERSION = 1
 DEFAULT_DB = "mlkpi.duckdb"
@@ -56,10 +55,6 @@ class StoreBusy(StoreError):
 def db_path_from_env(cli_value: str | None) -> Path:
     """``--db`` wins, then ``$MLKPI_DB``, then ``mlkpi.duckdb`` in the current folder."""
     return Path(cli_value or settings.db() or DEFAULT_DB)
-
-
-def snapshot_path(db: Path) -> Path:
-    return db.with_name(db.name + ".snapshot")
 
 
 def _lock_path(db: Path) -> Path:
@@ -127,7 +122,7 @@ def writer(db: Path, wait_seconds: float = 600.0) -> Iterator[duckdb.DuckDBPyCon
             yield con
         finally:
             con.close()
-        publish_snapshot(db)
+        snapshots.publish_snapshot(db)
 
 
 def _writer_memory() -> str:
@@ -136,68 +131,6 @@ def _writer_memory() -> str:
         return chosen
     ram = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
     return f"{max(1, min(8, ram // 4 // 2**30))}GB"
-
-
-def publish_snapshot(db: Path) -> None:
-    """Copy the (closed, checkpointed) live file to the read snapshot atomically, and give
-    the new snapshot a second name of its own generation (``generation_path``)."""
-    tmp = db.with_name(db.name + ".snapshot.tmp")
-    shutil.copyfile(db, tmp)
-    wal = db.with_name(db.name + ".wal")
-    if wal.exists() and wal.stat().st_size:
-        shutil.copyfile(wal, tmp.with_name(tmp.name + ".wal"))
-    _link_generation(tmp, snapshot_path(db))
-    os.replace(tmp, snapshot_path(db))
-    tmp_wal = tmp.with_name(tmp.name + ".wal")
-    if tmp_wal.exists():
-        os.replace(tmp_wal, snapshot_path(db).with_name(snapshot_path(db).name + ".wal"))
-    _drop_old_generations(db)
-
-
-# DuckDB keeps one database instance per file *name* in a process, and hands it to every
-# new connection while any connection to it is open. A dashboard whose sessions keep
-# connections open in overlapping turns would thus keep reading the snapshot it first
-# opened, however many ingests had published since. So each snapshot also has a name of
-# its own generation, a hard link (no copy) named after its inode: readers open that name,
-# get a fresh instance for a new snapshot, and the old instance goes with its last
-# connection. Old names are removed at the next publish (an open file stays readable).
-_GENERATION = ".g"
-
-
-def generation_path(snap: Path, inode: int) -> Path:
-    return snap.with_name(f"{snap.name}{_GENERATION}{inode}")
-
-
-def _link_generation(tmp: Path, snap: Path) -> None:
-    target = generation_path(snap, tmp.stat().st_ino)
-    try:
-        target.unlink(missing_ok=True)
-        os.link(tmp, target)
-        wal = tmp.with_name(tmp.name + ".wal")
-        if wal.exists():
-            os.link(wal, target.with_name(target.name + ".wal"))
-    except OSError:  # no hard links here: readers open the snapshot by its own name
-        pass
-
-
-def _drop_old_generations(db: Path) -> None:
-    snap = snapshot_path(db)
-    try:
-        current = generation_path(snap, snap.stat().st_ino).name
-    except OSError:
-        return
-    for old in snap.parent.glob(f"{glob.escape(snap.name)}{_GENERATION}*"):
-        if old.name not in (current, current + ".wal"):
-            old.unlink(missing_ok=True)
-
-
-def _reader_path(snap: Path) -> Path:
-    """The name to open the current snapshot by: its generation's, when it has one."""
-    try:
-        path = generation_path(snap, snap.stat().st_ino)
-    except OSError:
-        return snap
-    return path if path.exists() else snap
 
 
 def connect_read(db: Path) -> duckdb.DuckDBPyConnection:
@@ -223,7 +156,7 @@ def connect_read(db: Path) -> duckdb.DuckDBPyConnection:
     repaired = False
     for attempt in range(5):
         try:
-            con = duckdb.connect(str(_reader_path(snap)), read_only=True,
+            con = duckdb.connect(str(snapshots.reader_path(snap)), read_only=True,
                                  config=dict(READ_CONFIG))
         except duckdb.IOException as exc:  # only while a snapshot is being replaced on NFS-like fs
             if attempt == 4:

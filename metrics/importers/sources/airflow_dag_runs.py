@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 
 from metrics.importers import keys
-from metrics.importers.base import Doc, Rec, Row, ShapeError, Skip, record_list
+from metrics.importers.base import Doc, Rec, Row, ShapeError, Skip, each_record, record_list
 from metrics.importers.rules import Mapper
 from metrics.importers.runs import state_rows
 
@@ -29,13 +29,10 @@ DUE = ("run_after", "data_interval_end", "logical_date", "execution_date")
 
 def records(doc: Doc) -> Iterator[Rec]:
     data = doc.data
-    runs = [data] if isinstance(data, dict) and "dag_run_id" in data else record_list(
-        data, "dag_runs")
+    runs = record_list(data, "dag_runs", single="dag_run_id")
     if runs is None:
         raise ShapeError("this is not an Airflow dagRuns list or DAG run")
-    for run in runs:
-        if not isinstance(run, dict) or "dag_id" not in run or "dag_run_id" not in run:
-            raise ShapeError("a DAG run has no dag_id or dag_run_id")
+    for run in each_record(runs, "a DAG run", "dag_id", "dag_run_id"):
         yield Rec(run, doc.file, doc.line, fields={"dag": run["dag_id"],
                                                   "run_type": run.get("run_type")})
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 
 from metrics.importers import keys
-from metrics.importers.base import Doc, Rec, Row, ShapeError, Skip, record_list
+from metrics.importers.base import Doc, Rec, Row, ShapeError, Skip, each_record, record_list
 from metrics.importers.rules import Mapper
 from metrics.importers.runs import pipeline_row, run_status
 
@@ -36,9 +36,7 @@ def records(doc: Doc) -> Iterator[Rec]:
         runs = record_list(data, "workflow_runs")
     if runs is None:
         raise ShapeError("this is not a GitHub actions/runs page or workflow_run payload")
-    for run in runs:
-        if not isinstance(run, dict) or "id" not in run:
-            raise ShapeError("a workflow run has no id")
+    for run in each_record(runs, "a workflow run", "id"):
         repo = (run.get("repository") or {}).get("full_name")
         yield Rec(run, doc.file, doc.line,
                   fields={"repo": repo, "workflow": run.get("name"), "branch":

@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 
 from metrics.importers import keys
-from metrics.importers.base import Doc, Rec, Row, ShapeError, Skip, ident, record_list
+from metrics.importers.base import Doc, Rec, Row, ShapeError, Skip, each_record, ident, record_list
 from metrics.importers.deploys import deployment_row, is_production, production_patterns
 from metrics.importers.rules import Mapper
 from metrics.importers.times import TimeProblem, parse_time
@@ -43,9 +43,7 @@ def records(doc: Doc) -> Iterator[Rec]:
     items = record_list(data)
     if items is None:
         raise ShapeError("this is not a GitLab deployments list or deployment webhook payload")
-    for item in items:
-        if not isinstance(item, dict) or "id" not in item or "status" not in item:
-            raise ShapeError("a deployment has no id or status")
+    for item in each_record(items, "a deployment", "id", "status"):
         env = item.get("environment") or {}
         job = item.get("deployable") or {}
         yield Rec(item, doc.file, doc.line, fields={

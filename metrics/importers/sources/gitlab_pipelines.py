@@ -19,6 +19,7 @@ from metrics.importers.base import (
     Row,
     ShapeError,
     Skip,
+    each_record,
     ident,
     labels_from_list,
     record_list,
@@ -49,9 +50,7 @@ def records(doc: Doc) -> Iterator[Rec]:
     items = record_list(data)
     if items is None:
         raise ShapeError("this is not a GitLab pipelines list or pipeline webhook payload")
-    for item in items:
-        if not isinstance(item, dict) or "id" not in item or "status" not in item:
-            raise ShapeError("a pipeline has no id or status")
+    for item in each_record(items, "a pipeline", "id", "status"):
         ident(item["id"], "a pipeline")
         yield Rec(item, doc.file, doc.line,
                   fields={"repo": None, "project_id": item.get("project_id"),

@@ -17,7 +17,16 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 
 from metrics.importers import keys
-from metrics.importers.base import Doc, Rec, Row, ShapeError, Skip, labels_from_list, record_list
+from metrics.importers.base import (
+    Doc,
+    Rec,
+    Row,
+    ShapeError,
+    Skip,
+    each_record,
+    labels_from_list,
+    record_list,
+)
 from metrics.importers.incidents import incident_event, severity
 from metrics.importers.mapfile import Key
 from metrics.importers.rules import Mapper, resolve
@@ -36,13 +45,11 @@ DEFAULT_KINDS = {"bug": "defect", "incident": "incident"}
 
 def records(doc: Doc) -> Iterator[Rec]:
     data = doc.data
-    issues = [data] if isinstance(data, dict) and "fields" in data else record_list(
-        data, "issues")
+    issues = record_list(data, "issues", single="fields")
     if issues is None:
         raise ShapeError("this is not a Jira search or issue result")
-    for issue in issues:
-        if not isinstance(issue, dict) or "key" not in issue or not isinstance(
-                issue.get("fields"), dict):
+    for issue in each_record(issues, "an issue", "key", "fields"):
+        if not isinstance(issue["fields"], dict):
             raise ShapeError("an issue has no key or fields")
         f = issue["fields"]
         yield Rec(issue, doc.file, doc.line, labels=labels_from_list(f.get("labels")), fields={

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 
 from metrics.importers import keys
-from metrics.importers.base import Doc, Rec, Row, ShapeError, Skip, record_list
+from metrics.importers.base import Doc, Rec, Row, ShapeError, Skip, each_record, record_list
 from metrics.importers.rules import Mapper
 from metrics.importers.runs import state_rows
 
@@ -26,15 +26,13 @@ MAP_KEYS = keys.PIPELINE_KEYS
 
 def records(doc: Doc) -> Iterator[Rec]:
     data = doc.data
-    runs = [data] if isinstance(data, dict) and "run_id" in data else record_list(data, "runs")
+    runs = record_list(data, "runs", single="run_id")
     if runs is None and isinstance(data, dict) and set(data) <= {"total_size",
                                                                  "next_page_token"}:
         runs = []  # an empty page
     if runs is None:
         raise ShapeError("this is not a Kubeflow Pipelines v2beta1 Run or ListRuns response")
-    for run in runs:
-        if not isinstance(run, dict) or "run_id" not in run:
-            raise ShapeError("a run has no run_id; is this a KFP v2beta1 response?")
+    for run in each_record(runs, "a run", "run_id", hint="; is this a KFP v2beta1 response?"):
         ref = run.get("pipeline_version_reference") or {}
         yield Rec(run, doc.file, doc.line,
                   fields={"pipeline_id": ref.get("pipeline_id"),

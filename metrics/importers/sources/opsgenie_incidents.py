@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 
 from metrics.importers import keys
-from metrics.importers.base import Doc, Rec, Row, ShapeError, Skip, labels_from_list
+from metrics.importers.base import Doc, Rec, Row, ShapeError, Skip, each_record, labels_from_list
 from metrics.importers.incidents import incident_event, severity
 from metrics.importers.rules import Mapper
 
@@ -32,9 +32,7 @@ def records(doc: Doc) -> Iterator[Rec]:
     items = [body] if isinstance(body, dict) else body
     if not isinstance(items, list):
         raise ShapeError("this is not an Opsgenie /v1/incidents response")
-    for item in items:
-        if not isinstance(item, dict) or "id" not in item or "createdAt" not in item:
-            raise ShapeError("an incident has no id or createdAt")
+    for item in each_record(items, "an incident", "id", "createdAt"):
         tags = labels_from_list(item.get("tags"))
         yield Rec(item, doc.file, doc.line, labels=tags, tags=tags,
                   fields={"service": (item.get("impactedServices") or [None])[0],

@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 
 from metrics.importers import keys
-from metrics.importers.base import Doc, Rec, Row, ShapeError, Skip
+from metrics.importers.base import Doc, Rec, Row, ShapeError, Skip, each_record
 from metrics.importers.incidents import incident_event, severity
 from metrics.importers.rules import Mapper
 
@@ -41,9 +41,7 @@ def records(doc: Doc) -> Iterator[Rec]:
         items, zone, analytics = data["data"], data.get("time_zone"), True
     else:
         raise ShapeError(_NOT_OURS)
-    for item in items:
-        if not isinstance(item, dict) or "id" not in item or "created_at" not in item:
-            raise ShapeError("an incident has no id or created_at")
+    for item in each_record(items, "an incident", "id", "created_at"):
         yield _rec(item, doc, zone, analytics)
 
 

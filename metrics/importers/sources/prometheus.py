@@ -18,11 +18,9 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 from metrics.importers import keys
-from metrics.importers.base import Doc, Rec, ShapeError
 from metrics.importers.mapfile import Key
 
 NAME = "prometheus"
@@ -68,15 +66,6 @@ def add_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--max-points", type=int, default=11_000, metavar="N",
                         help="--url: samples per series per request (default 11000, "
                              "Prometheus' limit); longer ranges are asked in pages")
-
-
-def records(doc: Doc) -> Iterator[Rec]:
-    """Unused by this source's own flow; kept for the extension point's shape."""
-    raise ShapeError("read Prometheus files with 'mlkpi import prometheus FILE'")
-
-
-def events(recs, mapper):  # pragma: no cover - the flow is run()
-    return iter(())
 
 
 def run(args: argparse.Namespace, db: Path) -> int:

@@ -12,10 +12,7 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Iterator
 from pathlib import Path
-
-from metrics.importers.base import Doc, Rec, ShapeError
 
 NAME = "slo-spec"
 WRITES: tuple[str, ...] = ()
@@ -30,14 +27,6 @@ def add_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--latency-unit", choices=("s", "ms"),
                         help="the unit of OpenSLO latency thresholds (value:) in these "
                              "documents; without it they are not kept")
-
-
-def records(doc: Doc) -> Iterator[Rec]:
-    raise ShapeError("slo-spec writes a config section, not events")
-
-
-def events(recs, mapper):  # pragma: no cover - the flow is run()
-    return iter(())
 
 
 def run(args: argparse.Namespace, db: Path) -> int:

@@ -8,11 +8,11 @@ from collections.abc import Sequence
 import ibis
 import ibis.expr.types as ir
 
-from metrics.config import slo_objective
 from metrics.events import TIERS
 from metrics.kpi.context import Ctx
 from metrics.kpi.formulas.base import Formula, in_periods, latest_per, scoped, seconds, share
 from metrics.periods import Period
+from metrics.slo.objectives import slo_objective
 
 # -- incidents: time_to_detect (anchor detected_at), time_to_mitigate (anchor mitigated_at) -
 
@@ -74,7 +74,7 @@ def objective_p95(ctx: Ctx, endpoint: ir.StringValue, tier: ir.IntegerValue
 
 
 def _objective(ctx: Ctx, endpoint: str | None, tier: int) -> float:
-    """config.slo_objective's p95; endpoint None: no endpoint override applies."""
+    """slo_objective's p95; endpoint None: no endpoint override applies."""
     return float(slo_objective(endpoint, tier, ctx.config).latency_p95_ms)
 
 
