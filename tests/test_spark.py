@@ -143,3 +143,35 @@ def test_slo_on_spark_equals_duckdb(stores) -> None:
     spark = _json("--db", str(db), "--backend", url, "slo", "--at", AT)
     assert len(duck["endpoints"]) >= 10 and duck["at"] == "2026-10-08T12:00:00.500000Z"
     _equal(duck, spark, "slo")
+
+
+def test_review_pack_on_spark_equals_duckdb(stores, tmp_path) -> None:
+    """`mlkpi --backend URL report`: the pack's figures (every KPI, its quarters before, its
+    change) come from Spark and read as DuckDB's do."""
+    from metrics.cli.main import main
+
+    db, url = stores
+    for scope in SCOPES:
+        duck, spark = tmp_path / "duck.csv", tmp_path / "spark.csv"
+        assert main(["--db", str(db), "report", "--period", "2026Q3", *scope,
+                     "--out", str(duck)]) == 0
+        assert main(["--db", str(db), "--backend", url, "report", "--period", "2026Q3",
+                     *scope, "--out", str(spark)]) == 0
+        rows = _cells(duck)
+        assert len(rows) > 20 and sum({"On track", "Off track"} & set(r) != set()
+                                      for r in rows) > 5  # not a pack of empty rows
+        _equal(rows, _cells(spark), f"report {scope}")
+
+
+def _cells(path: Path) -> list[list[object]]:
+    """The CSV's cells, numbers as floats (a last digit may differ with summation order)."""
+    import csv
+
+    def cell(text: str) -> object:
+        try:
+            return float(text)
+        except ValueError:
+            return text
+
+    with open(path, encoding="utf-8-sig", newline="") as fh:
+        return [[cell(c) for c in row] for row in csv.reader(fh)]

@@ -37,8 +37,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="TOML file of target and SLO overrides (default: $MLKPI_CONFIG, "
                         "else the catalog's defaults)")
     p.add_argument("--backend", metavar="URL",
-                   help="the engine that computes KPIs and SLOs for kpis, slo, refresh, serve "
-                        "and check-backend (default: $MLKPI_BACKEND, else the store): "
+                   help="the engine that computes KPIs and SLOs for kpis, slo, report, refresh, "
+                        "serve and check-backend (default: $MLKPI_BACKEND, else the store): "
                         "duckdb:///PATH, spark://local[N]?path=DIR (Parquet from 'mlkpi "
                         "export'), sc://HOST:PORT[?database=DB] (Spark Connect) or another "
                         "ibis URL (trino://, postgres://, snowflake://, bigquery://)")

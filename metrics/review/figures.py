@@ -110,15 +110,18 @@ def quarter(period: Period) -> Period:
 
 
 def build_pack(db: Path, period: Period, team: str | None = None, tier: int | None = None,
-               config: OrgConfig | None = None, now: datetime | None = None) -> Pack:
-    """Everything a review of `period` (a quarter) and scope shows, read from the store."""
+               config: OrgConfig | None = None, now: datetime | None = None,
+               backend: str | None = None) -> Pack:
+    """Everything a review of `period` (a quarter) and scope shows: the figures computed by
+    ``backend`` (an engine URL; None: the store), the notes and any close from the store."""
     from metrics.kpi.report import kpi_report, kpi_series
 
     period = quarter(period)
     now = now or datetime.now(UTC)
-    report = with_closed(kpi_report(db, period, team, tier, config, now=now), db)
+    report = with_closed(kpi_report(db, period, team, tier, config, now=now,
+                                    backend=backend), db)
     series = kpi_series(db, period, n=TREND_QUARTERS, team=team, tier=tier, config=config,
-                        grain="quarter", now=now)
+                        grain="quarter", now=now, backend=backend)
     trends = trend_points(series.to_dict("records"))
     notes = report_notes(db, report, team, tier)
     return Pack(period, report["scope"], report["complete"], report["as_of"],

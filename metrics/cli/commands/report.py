@@ -7,7 +7,7 @@ import os
 import sys
 from pathlib import Path
 
-from metrics.cli.common import load_org_config, tier
+from metrics.cli.common import backend, load_org_config, tier
 from metrics.events import TIERS_TEXT
 
 ORDER = 25
@@ -62,11 +62,13 @@ def run(args: argparse.Namespace, db: Path) -> int:
     fmt = output_format(args.out)
     period = parse_period(args.period)
     config = load_org_config(args)
-    check_scope(db, args.team, args.tier)
+    url = backend(args)
+    if url is None:  # the store's events say which teams and tiers exist
+        check_scope(db, args.team, args.tier)
     progress = StageReporter(sys.stderr.isatty())
     try:
-        progress("computing the KPIs")
-        pack = build_pack(db, period, args.team, args.tier, config)
+        progress("computing the KPIs" + (f" on {url}" if url else ""))
+        pack = build_pack(db, period, args.team, args.tier, config, backend=url)
         progress(f"drawing the {fmt.upper()}")
         data = render(pack, fmt, args.paper)
     finally:
