@@ -1,15 +1,17 @@
-"""Real servers for the import tests, on loopback ports: Prometheus and MLflow.
+"""Real servers for the tests, on loopback ports: Prometheus, MLflow and Spark Connect.
 
     with prometheus_server(openmetrics_text, tmp) as url: ...   # a backfilled TSDB
     with mlflow_server(tmp) as url: ...                          # SQLite backend store
+    with spark_connect_server(tmp) as url: ...                   # sc://127.0.0.1:PORT
 
 Prometheus is Debian's package (``.ci/run`` installs it): the test's OpenMetrics text is
 backfilled with ``promtool tsdb create-blocks-from openmetrics`` and served with a 100-year
 retention (old samples would vanish under the default 15 days). MLflow runs from a
 virtualenv of its own (``MLKPI_MLFLOW_VENV``, default ``~/.cache/mlkpi/mlflow-venv``,
 created on first use): MLflow pins ``pyarrow<26`` while mlkpi needs ``pyarrow>=26``, and
-mlkpi itself talks to it over the REST API only. A test is skipped, saying why, when a
-server cannot be installed here.
+mlkpi itself talks to it over the REST API only. Spark Connect is the server pyspark's
+wheel ships (``spark-submit`` and the ``spark-connect`` jar), with Java 17. A test is
+skipped, saying why, when a server cannot be installed here.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -29,6 +32,7 @@ import pytest
 
 MLFLOW_VERSION = "3.17.2"
 START_TIMEOUT = 300  # MLflow's server took 75 s to start on a busy 2-core machine
+CONNECT_START_TIMEOUT = 240  # Spark Connect: about 30 s on a busy 2-core machine
 
 
 def free_port() -> int:
@@ -117,3 +121,77 @@ def mlflow_server(folder: Path) -> Iterator[str]:
     env = {**os.environ, "MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false"}
     with running(cmd, url + "/health", folder / "mlflow.log", env=env, cwd=folder):
         yield url
+
+
+@contextlib.contextmanager
+def spark_connect_server(folder: Path, cores: int = 2, memory: str = "1g",
+                         env: dict[str, str] | None = None) -> Iterator[str]:
+    """A Spark Connect server (``local[cores]``, ``memory`` of driver heap) on a loopback
+    port, answering a session before this yields its ``sc://127.0.0.1:PORT``; ``env`` is
+    added to its environment (``{"TZ": …}``: the server's own time zone). Its whole
+    process group is stopped after, so no Java is left running."""
+    import pyspark
+
+    home = Path(pyspark.__file__).parent
+    jars = sorted((home / "jars").glob("spark-connect_*.jar"))
+    if shutil.which("java") is None or not jars:
+        pytest.skip("Spark Connect needs Java 17 and pyspark's jars (.ci/run installs both)")
+    port = free_port()
+    conf = {"spark.connect.grpc.binding.address": "127.0.0.1",
+            "spark.connect.grpc.binding.port": port, "spark.driver.memory": memory,
+            "spark.driver.host": "127.0.0.1", "spark.driver.bindAddress": "127.0.0.1",
+            "spark.sql.warehouse.dir": folder / "warehouse", "spark.ui.enabled": "false",
+            # a report is dozens of aggregates over a few MB: 200 shuffle tasks each,
+            # re-planning each stage and compiling code for each plan cost more than the
+            # work (a 2026Q3 report: about 40 s with them, 15 s without, on 2 busy cores)
+            "spark.sql.shuffle.partitions": cores, "spark.sql.adaptive.enabled": "false",
+            "spark.sql.codegen.wholeStage": "false",
+            "spark.sql.codegen.factoryMode": "NO_CODEGEN"}
+    cmd = [str(home / "bin" / "spark-submit"), "--master", f"local[{cores}]", "--class",
+           "org.apache.spark.sql.connect.service.SparkConnectServer"]
+    for key, value in conf.items():
+        cmd += ["--conf", f"{key}={value}"]
+    log = folder / "spark-connect.log"
+    env = {**os.environ, "SPARK_HOME": str(home), "SPARK_LOCAL_IP": "127.0.0.1", **(env or {})}
+    with open(log, "wb") as out:
+        proc = subprocess.Popen([*cmd, str(jars[0])], stdout=out, stderr=subprocess.STDOUT,
+                                cwd=folder, env=env, start_new_session=True)
+    try:
+        url = f"sc://127.0.0.1:{port}"
+        _wait_for_session(url, port, proc, log)
+        yield url
+    finally:
+        _stop_group(proc)
+
+
+def _wait_for_session(url: str, port: int, proc: subprocess.Popen, log: Path) -> None:
+    """Until the port takes connections and a session answers ``SELECT 1``."""
+    deadline = time.monotonic() + CONNECT_START_TIMEOUT
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"{url} exited with {proc.returncode}: {log.read_text()[-2000:]}")
+        with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), 1):
+            break
+        time.sleep(0.5)
+    else:
+        raise RuntimeError(f"{url} did not listen within {CONNECT_START_TIMEOUT} s: "
+                           f"{log.read_text()[-2000:]}")
+    from pyspark.sql import SparkSession
+
+    session = SparkSession.builder.remote(url).create()
+    try:
+        assert session.sql("SELECT 1 AS one").collect()[0].one == 1
+    finally:
+        session.stop()
+
+
+def _stop_group(proc: subprocess.Popen) -> None:
+    """SIGTERM to the process group, SIGKILL if it is still there after 20 s."""
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(proc.pid, signal.SIGTERM)
+    try:
+        proc.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()

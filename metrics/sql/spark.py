@@ -3,6 +3,7 @@
     spark://local[2]?path=/lake            # local[2], 1 GB driver, /lake/<kind>/… Parquet
     spark://local[4]?path=/lake&memory=4g  # more cores and memory
     sc://spark.example:15002?database=kpi  # a Spark Connect server; tables kpi.<kind>
+    sc://spark.example:15002?database=kpi&retries=15  # wait ~10 min for a server that is down
 
 Both read one table per kind, named as the kind, with the event contract's columns. The
 session runs in UTC (``spark.sql.session.timeZone`` and the JVM's ``user.timezone``), so
@@ -57,25 +58,51 @@ def local_engine(url: str) -> IbisEngine:
 
 
 def connect_engine(url: str) -> IbisEngine:
-    """``sc://HOST:PORT[?database=DB]``: a Spark Connect session (needs
-    ``pip install 'pyspark[connect]'``); the kinds' tables are read from DB."""
+    """``sc://HOST:PORT[?database=DB][&retries=N]``: a Spark Connect session of its own
+    (one per URL, never another URL's); the kinds' tables are read from DB. A server that
+    does not answer is given up after N retries (default 4, about 4 s)."""
     options = query_options(url)
     remote = url.partition("?")[0]
+    name = remote.partition("/;")[0]  # sc://h:15002/;token=…: the token stays private
+    retries = _retries(url, options)
     with _LOCK:
         if url not in _ENGINES:
-            try:
-                from pyspark.sql import SparkSession
-
-                session = SparkSession.builder.remote(remote).getOrCreate()
-                session.conf.set("spark.sql.session.timeZone", "UTC")
-            except ImportError as exc:
-                raise BackendError("Spark Connect needs pyspark with its connect extras; "
-                                   "run pip install 'mlkpi[spark]' 'pyspark[connect]'.") from exc
-            except Exception as exc:
-                raise BackendError(f"cannot reach the Spark Connect server {remote}: "
-                                   f"{_first_line(exc)}") from exc
-            _ENGINES[url] = _engine(session, remote, options.get("database"))
+            session = _connect_session(remote, name, retries)
+            _ENGINES[url] = _engine(session, name, options.get("database"))
         return _ENGINES[url]
+
+
+def _connect_session(remote: str, name: str, retries: int) -> Any:
+    try:
+        from pyspark.sql import SparkSession
+        from pyspark.sql.connect.client.retries import DefaultPolicy
+
+        # create(), not getOrCreate(): that would hand back any session this process
+        # already holds, whatever server it is on
+        session = SparkSession.builder.remote(remote).create()
+    except ImportError as exc:
+        raise BackendError("Spark Connect needs pyspark's Connect client; run "
+                           "pip install 'mlkpi[spark]'.") from exc
+    except Exception as exc:  # a malformed sc:// URL
+        raise BackendError(f"'{name}' is not a Spark Connect URL ({_first_line(exc)}); "
+                           "write sc://HOST:PORT?database=DB.") from exc
+    # Spark's own policy keeps retrying an unreachable server for about ten minutes
+    session.client.set_retry_policies([DefaultPolicy(max_retries=retries)])
+    try:
+        session.conf.set("spark.sql.session.timeZone", "UTC")
+    except Exception as exc:
+        cause = exc.__cause__ if exc.__cause__ is not None else exc
+        detail = cause.details() if hasattr(cause, "details") else str(cause)
+        raise BackendError(f"cannot reach the Spark Connect server {name} "
+                           f"({retries + 1} tries): {_first_line(Exception(detail))}") from exc
+    return session
+
+
+def _retries(url: str, options: dict[str, str]) -> int:
+    text = options.get("retries", "4")
+    if not text.isdigit():
+        raise BackendError(f"'{url}': retries must be a whole number, not '{text}'.")
+    return int(text)
 
 
 def _engine(session: Any, name: str, database: str | None = None) -> IbisEngine:
