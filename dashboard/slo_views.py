@@ -56,6 +56,13 @@ def exhaustion_text(entry: dict[str, Any]) -> str:
     return f"{shown} at the {look} rate ({present.number(rate)}×)"
 
 
+# the columns of the SLO page's first two tables (the third is "endpoint" + the burn rates)
+STANDING = ("endpoint", "alert", "budget", "budget remaining %", "time to exhaustion",
+            "burning since")
+COMPLIANCE = ("endpoint", "team", "tier", "fired", "availability %", "objective %",
+              "latency compliance %")
+
+
 def slo_table(report: dict[str, Any]) -> pd.DataFrame:
     """One row per endpoint (worst first, as the engine sorts), burn rates as columns."""
     rows = []

@@ -21,6 +21,7 @@ from streamlit.testing.v1 import AppTest
 
 from dashboard import warmup
 from dashboard.filters import period_options
+from dashboard.slo_views import slo_table
 from metrics import compact, present
 from metrics.catalog import load_catalog
 from metrics.ingest.run import ingest
@@ -222,9 +223,13 @@ def test_slo_lists_the_engines_endpoints_worst_first(sample_db, monkeypatch) -> 
     at = run(sample_db, "slo", monkeypatch, tier="1")
     assert_clean(at)
     expected = slo_report(sample_db, tier=1)["endpoints"]
-    table = at.dataframe[0].value
-    assert list(table["endpoint"]) == [e["endpoint"] for e in expected]
-    assert set(table["tier"]) == {1}
+    standing, compliance, burns = (at.dataframe[i].value for i in range(3))
+    for table in (standing, compliance, burns):  # three tables, rows in the same order
+        assert list(table["endpoint"]) == [e["endpoint"] for e in expected]
+    assert set(compliance["tier"]) == {1}
+    assert list(burns.columns) == ["endpoint", *(f"burn {w}" for w in expected[0]["burn_rates"])]
+    assert len(standing.columns) + len(compliance.columns) + len(burns.columns) - 2 == len(
+        slo_table(slo_report(sample_db, tier=1)).columns)  # every column shown once
     assert len(at.get("plotly_chart")) == 4  # burn 24 h and 7 days, budget, latency
 
 

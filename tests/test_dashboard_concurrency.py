@@ -32,7 +32,7 @@ from browser_support import (
 
 pytestmark = BROWSER_MARKS
 
-INGESTS = 6
+INGESTS = 4
 SESSIONS = 4
 GIVE_UP_S = 120.0  # a load on a loaded 2-core machine can take tens of seconds
 PATHS = ["/data", "/"]

@@ -16,8 +16,9 @@ counts = table.groupby("family", sort=False).size().reset_index(name="KPIs")
 components.chart(charts.bars_with_target(counts, x="family", y="KPIs",
                                          title="KPIs per family", sample="KPIs"),
                  key="catalog-families")
-components.table(table[["KPI", "family", "unit", "direction", "target", "target source",
-                        "cadence"]])
+# a static table: every word shown, wrapping (a scroll box cut the targets at 1440 px)
+st.table(table[["KPI", "family", "unit", "direction", "target", "target source",
+                "cadence"]].set_index("KPI"))
 for _, row in table.iterrows():
     with st.expander(f"{row['KPI']} — {row['family']}"):
         st.markdown(f"**What:** {row['what']}  \n**Why:** {row['why']}")

@@ -24,17 +24,26 @@ table = slo_views.slo_table(slo)
 first = slo["endpoints"][0]
 st.markdown(f"**Alert thresholds** ({first['window_days']}-day window; an alert fires when "
             f"both look-backs burn above): {slo_views.threshold_text(first['thresholds'])}")
-burn_cols = {c: st.column_config.NumberColumn(format="%.2f", width="small") for c in table
-             if c.startswith("burn ")}
-components.table(table, height=38 + 35 * len(table), column_config={
-    **burn_cols,
-    "endpoint": st.column_config.TextColumn(pinned=True),
-    "availability %": st.column_config.NumberColumn(format="%.3f"),
-    "objective %": st.column_config.NumberColumn(format="%.2f"),
-    "latency compliance %": st.column_config.NumberColumn(format="%.2f"),
+# three narrow tables rather than one that scrolls sideways at 1440 px: where each endpoint
+# stands, then its objectives and compliance, then its burn rates (rows in the same order)
+height = 38 + 35 * len(table)
+pinned = {"endpoint": st.column_config.TextColumn(pinned=True)}
+components.table(table[list(slo_views.STANDING)], height=height, column_config={
+    **pinned,
     "budget remaining %": st.column_config.ProgressColumn(min_value=0, max_value=100,
                                                           format="%.1f", color="blue"),
 })
+st.markdown("**Objectives and compliance** (the window's figures)")
+components.table(table[list(slo_views.COMPLIANCE)], height=height, column_config={
+    **pinned,
+    "availability %": st.column_config.NumberColumn(format="%.3f"),
+    "objective %": st.column_config.NumberColumn(format="%.2f"),
+    "latency compliance %": st.column_config.NumberColumn(format="%.2f"),
+})
+burns = [c for c in table if c.startswith("burn ")]
+st.markdown("**Burn rates** (× the pace that spends the budget exactly over the window)")
+components.table(table[["endpoint", *burns]], height=height, column_config={
+    **pinned, **{c: st.column_config.NumberColumn(format="%.2f") for c in burns}})
 
 names = [e["endpoint"] for e in slo["endpoints"]]
 endpoint = filters.url_choice("endpoint", names, "Endpoint")

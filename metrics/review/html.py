@@ -9,6 +9,7 @@ numbers in the bottom margin, no table row or chart split across pages.
 
 from __future__ import annotations
 
+import base64
 from html import escape
 
 from metrics.review import charts, wording
@@ -43,7 +44,7 @@ td.num { text-align: right; }
 figure { display: inline-block; width: 49%%; margin: 0 0 3mm; vertical-align: top;
   font-size: 8pt; }
 figure:nth-child(odd) { margin-right: 2%%; }
-figure svg { width: 100%%; height: auto; display: block; }
+figure svg, figure img { width: 100%%; height: auto; display: block; }
 .note { margin: 0 0 2mm; }
 .note .by { color: #555; font-size: 7.5pt; }
 """
@@ -53,7 +54,10 @@ _COLUMNS = ("KPI", "Value", "Target", "Status", "vs %(previous)s", "vs %(year)s"
 _WIDTHS = (21, 14, 16, 12, 10, 10, 9, 8)
 
 
-def render_html(pack: Pack, paper: str = "a4") -> str:
+def render_html(pack: Pack, paper: str = "a4", inline_charts: bool = True) -> str:
+    """The review as one self-contained page. ``inline_charts``: each chart's SVG is part
+    of the page (its text selectable in a browser); otherwise an image of its own (the
+    PDF's renderer then lays out ~3,500 fewer elements, a third of its time)."""
     title = f"ML KPI review {pack.label}{'' if pack.complete else ' (to date)'}"
     style = _STYLE % {"size": PAPERS[paper], "margin": MARGIN_MM, "bottom": MARGIN_MM + 3,
                       "title": escape(title)}
@@ -65,7 +69,7 @@ def render_html(pack: Pack, paper: str = "a4") -> str:
         "<div class='summary'>" + "".join(f"<p>{escape(s)}</p>" for s in sentences(pack))
         + "</div>",
         "<h2>Every KPI</h2>", _table(pack),
-        "<h2>Trends by quarter</h2>", _charts(pack),
+        "<h2>Trends by quarter</h2>", _charts(pack, inline_charts),
         "<h2>Notes</h2>", _notes(pack),
     ]
     if pack.closed_at:
@@ -124,9 +128,15 @@ def _table(pack: Pack) -> str:
             f"review periods (stale).</p>")
 
 
-def _charts(pack: Pack) -> str:
-    figures = [f"<figure>{charts.trend_svg(row, pack.trends.get(row.id, []), pack.label)}"
-               "</figure>" for row in pack.rows]
+def _charts(pack: Pack, inline: bool = True) -> str:
+    figures = []
+    for row in pack.rows:
+        svg = charts.trend_svg(row, pack.trends.get(row.id, []), pack.label)
+        if not inline:
+            data = base64.b64encode(svg.encode()).decode()
+            svg = (f"<img src='data:image/svg+xml;base64,{data}' "
+                   f"alt='{escape(row.name)} by quarter'>")
+        figures.append(f"<figure>{svg}</figure>")
     return f"<div class='charts'>{''.join(figures)}</div>"
 
 

@@ -15,5 +15,5 @@ def render_pdf(pack: Pack, paper: str = "a4") -> bytes:
     import weasyprint
 
     logging.getLogger("fontTools").setLevel(logging.WARNING)  # font subsetting chatter
-    html = weasyprint.HTML(string=render_html(pack, paper), base_url=None)
+    html = weasyprint.HTML(string=render_html(pack, paper, inline_charts=False), base_url=None)
     return html.write_pdf()
