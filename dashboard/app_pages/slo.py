@@ -30,8 +30,12 @@ height = 38 + 35 * len(table)
 pinned = {"endpoint": st.column_config.TextColumn(pinned=True)}
 components.table(table[list(slo_views.STANDING)], height=height, column_config={
     **pinned,
+    "alert": st.column_config.TextColumn(width=75),
+    "budget": st.column_config.TextColumn(width=85),
+    "burning since": st.column_config.TextColumn(width=200),
     "budget remaining %": st.column_config.ProgressColumn(min_value=0, max_value=100,
-                                                          format="%.1f", color="blue"),
+                                                          format="%.1f", color="blue",
+                                                          width="small"),
 })
 st.markdown("**Objectives and compliance** (the window's figures)")
 components.table(table[list(slo_views.COMPLIANCE)], height=height, column_config={
