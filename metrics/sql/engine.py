@@ -230,12 +230,22 @@ def _ibis_engine(url: str) -> Engine:
 
 
 def public_name(url: str) -> str:
-    """The URL without password or query: trino://u:pw@h:8080/c?x=1 → trino://u@h:8080/c."""
-    parts = urlsplit(url)
-    host = parts.hostname or ""
+    """The URL without password, query or ``;`` parameters (Spark Connect's token):
+
+    >>> public_name("trino://u:pw@h:8080/c?x=1"), public_name("sc://h:15002/;token=s3cret")
+    ('trino://u@h:8080/c', 'sc://h:15002')
+    >>> public_name("spark://local[2]?path=/lake")
+    'spark://local[2]'
+    """
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname or ""
+    except ValueError:  # spark://local[2]: brackets that are not an IPv6 address
+        return url.partition("?")[0].partition(";")[0]
     netloc = (f"{parts.username}@" if parts.username else "") + host
     netloc += f":{parts.port}" if parts.port else ""
-    return f"{parts.scheme}://{netloc}{parts.path}"
+    path = parts.path.partition(";")[0]
+    return f"{parts.scheme}://{netloc}{'' if path == '/' else path}"
 
 
 def query_options(url: str) -> dict[str, str]:

@@ -26,6 +26,7 @@ def add(sub) -> dict:
 def run(args: argparse.Namespace, db: Path) -> int:
     from metrics.events import KINDS
     from metrics.sql.check import check_backend
+    from metrics.sql.engine import public_name
 
     url = backend(args)
     problems = check_backend(db, url)
@@ -33,5 +34,6 @@ def run(args: argparse.Namespace, db: Path) -> int:
         print(f"mlkpi: {sentence}", file=sys.stderr)
     if problems:
         return EXIT_BAD_INPUT
-    print(f"{url or db}: all {len(KINDS)} tables have the event contract's columns and types.")
+    where = public_name(url) if url else db
+    print(f"{where}: all {len(KINDS)} tables have the event contract's columns and types.")
     return 0
