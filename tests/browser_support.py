@@ -451,6 +451,24 @@ def choose(page: Any, label: str, option: str, timeout: float = 15.0) -> None:
     pick(page, sidebar_select(page, label), option, timeout)
 
 
+def options_of(page: Any, box: Any, timeout: float = 15.0) -> list[str]:
+    """The options of the selectbox whose input is ``box``, as its open list shows them
+    (opened with the retries of ``pick``, then shut again)."""
+    listed = page.get_by_role("option")
+    for attempt in range(3):
+        box.click(timeout=timeout * 1000)
+        try:
+            listed.first.wait_for(timeout=timeout * 1000 / 3)
+            break
+        except Exception:
+            if attempt == 2:
+                raise
+            page.keyboard.press("Escape")
+    texts = [t.strip() for t in listed.all_inner_texts()]
+    page.keyboard.press("Escape")
+    return texts
+
+
 def pick(page: Any, box: Any, option: str, timeout: float = 15.0) -> None:
     """Pick ``option`` in the selectbox whose input is ``box``: click it, type the
     option's name (which filters the list) and click the option. A click that lands

@@ -16,6 +16,8 @@ from browser_support import (
     TABLE,
     TILE,
     choose,
+    options_of,
+    pick,
     problems,
     sidebar_select_value,
     wait_rendered,
@@ -83,10 +85,8 @@ def test_the_chosen_endpoint_survives_a_reload(dashboard, browser_context):
     box = page.locator('[data-testid=stMain] [data-testid=stSelectbox] '
                        'input[aria-label="Endpoint"]')
     first = box.input_value()
-    box.click()
-    options = page.get_by_role("option").all_inner_texts()
-    other = next(o.strip() for o in options if o.strip() != first)
-    page.get_by_role("option", name=other, exact=True).click()
+    other = next(o for o in options_of(page, box) if o != first)
+    pick(page, box, other)
     page.wait_for_url(re.compile(rf"[?&]endpoint={re.escape(other)}(&|$)"), timeout=120_000)
     wait_rendered(page, 1, patterns=[re.escape(f"Burn rate of {other}")], timeout=120)
     page.reload()
