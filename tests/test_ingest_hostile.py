@@ -255,6 +255,13 @@ def test_a_key_given_twice_in_a_json_record_is_a_row_error(tmp_path):
                                                    "once; keep one")
 
 
+def test_a_key_outside_the_contract_given_twice_is_ignored_like_the_key(tmp_path):
+    """Found by the long property run: an ignored key repeated is no reason to refuse."""
+    line = ('{"team": "core", "area": "applied", "note": "x", "note": []}')
+    result = run(tmp_path, "team", "t.jsonl", line.encode())
+    assert (result.inserted, result.errors, result.file_errors) == (1, [], [])
+
+
 def test_parquet_structs_and_lists_where_a_value_belongs_are_a_file_error(tmp_path):
     path = tmp_path / "t.parquet"
     pq.write_table(pa.table({"team": pa.array([{"x": 1}]), "area": [["a", "b"]]}), path)

@@ -77,9 +77,12 @@ def _problems(columns) -> str:
         f"{sql.json_path(col)}) IN ('OBJECT', 'ARRAY') THEN "
         f"{sql.literal(col + ' must be one value, not a JSON object or array')} END}}"
         for col in columns]
-    # linear in the keys: a histogram of them, not a search for each one
+    # linear in the keys: a histogram of them, not a search for each one; a key outside
+    # the contract is ignored, and so is its repeat
+    contract = f"[{', '.join(sql.literal(col) for col in columns)}]::VARCHAR[]"
     repeated = ("list_transform(list_filter(map_entries(list_aggregate(json_keys(json), "
-                "'histogram')), lambda e: e.value > 1), lambda e: e.key)")
+                f"'histogram')), lambda e: e.value > 1 AND list_contains({contract}, e.key)), "
+                "lambda e: e.key)")
     twice = (f"{{'column': {repeated}[1], 'reason': CASE WHEN len({repeated}) > 0 THEN "
              f"'the record names ' || array_to_string({repeated}, ', ') || "
              "' more than once; keep one' END}")
