@@ -17,6 +17,7 @@ import contextlib
 import logging
 import sqlite3
 import threading
+import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -123,12 +124,30 @@ def _open(path: Path) -> sqlite3.Connection:
 
 
 def _ensure(con: sqlite3.Connection, path: Path) -> None:
-    """WAL mode, the tables, and the columns newer than the file: once per file and process."""
+    """WAL mode, the tables, and the columns newer than the file: once per file and process.
+
+    The threads of one process set a new file up one at a time (switching to WAL wants the
+    file to itself, and SQLite refuses at once rather than waiting its busy timeout), and
+    a refusal because another process is doing the same is tried again for up to BUSY_S.
+    """
     key = str(path.resolve())
     with _ready_lock:
         if key in _ready:
             return
-    con.execute("PRAGMA journal_mode=WAL")
+        _set_up(con)
+        _ready.add(key)
+
+
+def _set_up(con: sqlite3.Connection) -> None:
+    deadline = time.monotonic() + BUSY_S
+    while True:
+        try:
+            con.execute("PRAGMA journal_mode=WAL")
+            break
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)
     con.execute("BEGIN IMMEDIATE")
     try:
         for statement in _SCHEMA:
@@ -141,5 +160,3 @@ def _ensure(con: sqlite3.Connection, path: Path) -> None:
     except BaseException:
         con.execute("ROLLBACK")
         raise
-    with _ready_lock:
-        _ready.add(key)
