@@ -286,6 +286,24 @@ def test_a_corrupt_parquet_file_is_called_parquet(tmp_path):
         assert result.file_errors[0].startswith(f"{tmp_path / name}: cannot be read as Parquet")
 
 
+def test_a_parquet_file_corrupt_half_way_fails_alone_in_its_batch(tmp_path):
+    """Parquet is read first when the rows are stored: the damage shows there, and the
+    file is named while the batch's other file is stored."""
+    good = tmp_path / "good.parquet"
+    pq.write_table(pa.table({"team": [f"t{i}" for i in range(5000)]}), good,
+                   compression="none", use_dictionary=False, row_group_size=1000)
+    data = bytearray(good.read_bytes())
+    data[len(data) // 2:len(data) // 2 + 3000] = b"\xff" * 3000  # a later row group
+    (tmp_path / "bad.parquet").write_bytes(bytes(data))
+    (tmp_path / "t.csv").write_text("team,area\ncore,platform\n")
+    result = ingest(tmp_path / "s.duckdb", "team",
+                    [str(tmp_path / "bad.parquet"), str(tmp_path / "t.csv")])
+    assert len(result.file_errors) == 1
+    assert result.file_errors[0].startswith(f"{tmp_path / 'bad.parquet'}: cannot be read as "
+                                            "Parquet")
+    assert (result.inserted, result.quarantined, result.exit_code) == (1, 0, 2)
+
+
 def test_a_folder_is_not_a_file(tmp_path):
     (tmp_path / "exports.csv").mkdir()
     result = run(tmp_path, "team", "exports.csv")

@@ -136,6 +136,48 @@ def test_conflict_with_an_already_stored_row_does_not_touch_it(tmp_path):
     assert count(db, "deployment_history") == 0
 
 
+def test_a_conflict_where_one_version_is_the_stored_one_changes_nothing(tmp_path):
+    """The stored version given again beside another: both are quarantined, and the
+    stored row stays, with no history (the write that found the repeat was undone)."""
+    good = text_rows("deployment")
+    db = new_db(tmp_path)
+    ingest(db, "deployment", [str(write_csv(tmp_path / "a.csv", good))])
+    other = {**good[0], "tier": "3"}
+    result = ingest(db, "deployment", [str(write_csv(tmp_path / "b.csv", [good[0], other]))])
+    assert (result.inserted, result.updated, result.duplicates, result.quarantined) == \
+        (0, 0, 0, 2)
+    assert stored(db, "deployment") == expected_rows("deployment")
+    assert count(db, "deployment_history") == 0
+    assert _all(db, "SELECT ingest_id, inserted, quarantined FROM ingest_log "
+                    "ORDER BY ingest_id") == [(1, 2, 0), (2, 0, 2)]
+
+
+def test_a_changed_row_given_twice_replaces_the_stored_one_once(tmp_path):
+    """Two identical copies of a new version: one update, one duplicate, one old version
+    in history."""
+    rows = text_rows("incident")
+    db = new_db(tmp_path)
+    ingest(db, "incident", [str(write_csv(tmp_path / "a.csv", rows))])
+    later = {**rows[1], "mitigated_at": "2026-08-02T03:00:00Z"}
+    result = ingest(db, "incident", [str(write_csv(tmp_path / "b.csv", [later, later]))])
+    assert (result.exit_code, result.inserted, result.updated, result.duplicates) == \
+        (0, 0, 1, 1)
+    assert _all(db, "SELECT incident_id, mitigated_at FROM incident_history") == [("i2", None)]
+    assert count(db, "incident") == 2
+    assert _all(db, "SELECT ingest_id, updated, duplicates FROM ingest_log "
+                    "ORDER BY ingest_id") == [(1, 0, 0), (2, 1, 1)]
+
+
+def test_strict_refuses_a_batch_whose_only_problem_is_a_conflicting_repeat(tmp_path):
+    good = text_rows("deployment")
+    other = {**good[0], "model": "ranker-v3"}
+    db = new_db(tmp_path)
+    result = ingest(db, "deployment", [str(write_csv(tmp_path / "d.csv", [good[0], other]))],
+                    strict=True)
+    assert (result.strict_rejected, result.quarantined, result.committed) == (True, 2, False)
+    assert count(db, "deployment") == 0 and count(db, "ingest_log") == 0
+
+
 def test_conflict_on_a_composite_key_with_a_repeat(tmp_path):
     rows = text_rows("roadmap_item")
     changed = {**rows[0], "delivered": "true"}

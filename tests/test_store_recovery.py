@@ -38,9 +38,9 @@ def wait(*args, **kwargs):  # hold the writer lock, with the scratch folder made
 if sys.argv[3] == "before-publish":
     snapshots.publish_snapshot = kill    # after the commit, before the snapshot is replaced
 elif sys.argv[3] == "mid-ingest":
-    run._resolve_batch_conflicts = kill  # typed rows written to scratch, nothing committed
+    run.row_errors.collect = kill  # typed rows written to scratch, nothing committed
 elif sys.argv[3] == "hold":
-    run._resolve_batch_conflicts = wait
+    run.row_errors.collect = wait
 run.ingest(Path(sys.argv[1]), "team", [sys.argv[2]])
 """
 

@@ -33,7 +33,7 @@ def collect(con, staged: list[Staged], result: IngestResult) -> None:
 def _attach_lines(con, staged: list[Staged]) -> None:
     """Physical line numbers: a CSV record after a quoted newline or a blank line starts
     lower down (``record_lines``); Parquet and JSON arrays report the record number."""
-    con.execute("ALTER TABLE bad ADD COLUMN _line BIGINT")
+    con.execute("ALTER TABLE bad ADD COLUMN IF NOT EXISTS _line BIGINT")  # a second call
     con.execute("UPDATE bad SET _line = _rec")
     for i, part in enumerate(staged):
         if part.fmt == "csv":  # the fallback if the file cannot be re-read: after the header

@@ -35,6 +35,7 @@ class Staged:
     width: int = 0  # CSV: columns in the header, for parse-error messages
     ok: bool = True  # False once validation found the file unreadable
     pre: bool = False  # the staged table has ``_pre``: problems its reader found per record
+    checked: bool = False  # its failing rows are in ``bad`` (``typed.type_files``/``check``)
 
     @property
     def unit(self) -> str:

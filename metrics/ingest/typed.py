@@ -28,31 +28,68 @@ def type_files(con, kind: Kind, staged: list[Staged], tz: str | None, tmp: Path
     turned out unreadable or empty, with their errors.
 
     Parquet is typed and columnar, so ``typed`` reads it through a view: the batch is
-    never copied, however big. Text formats are parsed once, into a temp table. One
-    statement per file: a file that turns out unreadable half-way (a ragged CSV row)
-    leaves nothing of itself behind and becomes that file's error.
+    never copied, however big. Its failing rows are not looked for here (``part.checked``
+    stays False): the writer counts the rows it stored, and only when some are missing
+    does ``check`` read the file again for them. Text formats are parsed once, into a
+    temp table. One statement per file: a file that turns out unreadable half-way (a
+    ragged CSV row) leaves nothing of itself behind and becomes that file's error.
     """
     con.execute("CREATE TEMP TABLE bad (_file INTEGER, _rec BIGINT, "
                 "_errors STRUCT(\"column\" VARCHAR, reason VARCHAR)[])")
-    columns = f"_file, _rec, {', '.join(q(c) for c in kind.names)}, _ok, _errors"
-    parts, failed = [], []
+    columns = _columns(kind)
+    failed = []
     for i, part in enumerate(staged):
         try:
             _typed(con, kind, part, i, tz, columns, tmp)
-            con.execute(f"INSERT INTO bad SELECT _file, _rec, _errors FROM typed_{i} "
-                        "WHERE NOT _ok")
+            if part.fmt != "parquet":
+                _find_bad(con, part, i)
         except duckdb.InterruptException:  # the ingest's time is up: not this file's fault
             raise
         except duckdb.Error as exc:
             failed.append((part, file_error(part.file, part.fmt, exc, part.width)))
+            part.ok = False
             continue
         if part.rows == 0:
             failed.append((part, FileError(no_rows(part.file))))
-            continue
-        parts.append(f"SELECT {columns} FROM typed_{i}")
-    if parts:
-        con.execute(f"CREATE TEMP VIEW typed AS {' UNION ALL '.join(parts)}")
+            part.ok = False
+    _union(con, kind, staged)
     return failed
+
+
+def check(con, kind: Kind, staged: list[Staged]) -> list[tuple[Staged, FileError]]:
+    """The failing rows of the files ``type_files`` left unchecked, into ``bad``; returns
+    the files that turned out unreadable on the way (``typed`` then leaves them out)."""
+    failed = []
+    for i, part in enumerate(staged):
+        if not part.ok or part.checked:
+            continue
+        try:
+            _find_bad(con, part, i)
+        except duckdb.InterruptException:
+            raise
+        except duckdb.Error as exc:
+            failed.append((part, file_error(part.file, part.fmt, exc, part.width)))
+            part.ok = False
+    _union(con, kind, staged)
+    return failed
+
+
+def _find_bad(con, part: Staged, i: int) -> None:
+    con.execute(f"INSERT INTO bad (_file, _rec, _errors) SELECT _file, _rec, _errors "
+                f"FROM typed_{i} WHERE NOT _ok")
+    part.checked = True
+
+
+def _columns(kind: Kind) -> str:
+    return f"_file, _rec, {', '.join(q(c) for c in kind.names)}, _ok, _errors"
+
+
+def _union(con, kind: Kind, staged: list[Staged]) -> None:
+    """The view ``typed``: the typed rows of every file still in the batch."""
+    parts = [f"SELECT {_columns(kind)} FROM typed_{i}"
+             for i, part in enumerate(staged) if part.ok]
+    if parts:
+        con.execute(f"CREATE OR REPLACE TEMP VIEW typed AS {' UNION ALL '.join(parts)}")
 
 
 def _typed(con, kind: Kind, part: Staged, i: int, tz: str | None, columns: str,
