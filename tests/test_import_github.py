@@ -55,6 +55,44 @@ def test_deployments_count_at_their_first_success_in_production(tmp_path):
     assert result.records == 7 + 13  # 7 deployments and 13 statuses
 
 
+def test_statuses_read_lean_give_what_reading_them_whole_gives(tmp_path, monkeypatch):
+    """Statuses lists are read for their four used fields only (simdjson): the rows,
+    skips and counts are those of reading every field (orjson), as they always were."""
+    from metrics.importers import reading
+    from metrics.importers.sources import github_deployments as gh
+
+    (tmp_path / "lean").mkdir()
+    (tmp_path / "whole").mkdir()
+    lean = run_import(tmp_path / "lean", "github-deployments", DEPLOYMENT_FILES, MAP)
+    monkeypatch.setattr(gh, "read", reading.json_documents)
+    whole = run_import(tmp_path / "whole", "github-deployments", DEPLOYMENT_FILES, MAP)
+    for (db, result) in (lean, whole):
+        assert stored(db, "deployment") == EXPECTED
+    assert (lean[1].records, dict(lean[1].skipped), lean[1].kinds["deployment"].errors) == \
+        (whole[1].records, dict(whole[1].skipped), whole[1].kinds["deployment"].errors)
+
+
+def test_statuses_of_several_deployments_in_one_list_or_with_odd_fields(tmp_path):
+    """A list mixing deployments is one record per status; a status whose environment
+    is an object (no API writes that) is read whole, and is no production environment."""
+    first = {"url": "u", "id": 1, "state": "success", "environment": "production",
+             "created_at": "2026-08-03T09:20:00Z",
+             "deployment_url": "https://api.github.com/repos/acme/ranker/deployments/1001"}
+    other = {**first, "created_at": "2026-08-04T12:10:00Z",
+             "deployment_url": "https://api.github.com/repos/acme/ranker/deployments/1004"}
+    odd = {**first, "environment": {"name": "production"},
+           "deployment_url": "https://api.github.com/repos/acme/ranker/deployments/1005"}
+    statuses = tmp_path / "statuses.jsonl"
+    statuses.write_text(json.dumps([first, other]) + "\n" + json.dumps([odd]) + "\n")
+    db, result = run_import(tmp_path, "github-deployments",
+                            [DEPLOYMENT_FILES[0], str(statuses)], MAP)
+    assert [row["deployment_id"] for row in stored(db, "deployment")] == ["1001", "1004"]
+    assert result.records == 7 + 3
+    # 1005's deployment environment is "live", but its one status names no environment
+    # this map calls production, so it is not taken; 1002, 1003, 1006, 1007 have none
+    assert sum(result.skipped.values()) == 5
+
+
 def test_missing_team_is_quarantined_with_the_map_key(tmp_path):
     db, result = run_import(tmp_path, "github-deployments", DEPLOYMENT_FILES, MAP)
     dep = result.kinds["deployment"]

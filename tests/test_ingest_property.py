@@ -17,7 +17,6 @@ import gzip
 import io
 import json
 import os
-import tempfile
 import time
 from pathlib import Path
 
@@ -160,9 +159,9 @@ def assert_within_contract(db: Path, kind: Kind) -> None:
 
 
 @pytest.mark.parametrize("kind_name", list(KINDS))
-def test_any_file_ends_in_one_of_three_outcomes(kind_name):
+def test_any_file_ends_in_one_of_three_outcomes(kind_name, tmp_path):
     kind = KINDS[kind_name]
-    folder = Path(tempfile.mkdtemp(prefix="mlkpi-prop-"))
+    folder = tmp_path
     db = folder / "s.duckdb"
     stop = time.monotonic() + RUN_SECONDS
 

@@ -44,6 +44,7 @@ class Rec:
     labels: dict | None = None
     tags: dict | None = None
     payload: dict | None = None
+    count: int = 1  # the vendor records it stands for (a list read as one record)
 
 
 @dataclass(slots=True)

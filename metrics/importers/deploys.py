@@ -37,10 +37,14 @@ def is_rollback(rec: Rec, mapper: Mapper) -> bool:
     conditions = mapper.map.get("deployment.rollback") or {}
     for name, wanted in conditions.items():
         found = rec.fields.get(name, path_get(rec.data, name))
-        if found is not None and fnmatchcase(str(found).strip().lower(),
-                                             str(wanted).strip().lower()):
+        if found is not None and _like(str(found), str(wanted)):
             return True
     return False
+
+
+@lru_cache(maxsize=4096)  # a few task names and titles' patterns, asked per deployment
+def _like(value: str, pattern: str) -> bool:
+    return fnmatchcase(value.strip().lower(), pattern.strip().lower())
 
 
 def deployment_row(rec: Rec, mapper: Mapper, deployment_id: str,

@@ -4,8 +4,12 @@
 from __future__ import annotations
 
 import json
+import re
 import sys
+from collections.abc import Callable
 from pathlib import Path
+
+import simdjson
 
 from metrics.importers.base import Doc
 
@@ -34,21 +38,65 @@ def read_bytes(name: str) -> bytes:
         raise ReadError(f"cannot be read ({exc.strerror})") from None
 
 
-def json_documents(name: str, data: bytes) -> list[Doc]:
-    """One ``Doc`` for a JSON document, one per non-blank line for JSON Lines."""
+Lean = Callable[[object], object]
+
+
+def json_documents(name: str, data: bytes, lean: Lean | None = None) -> list[Doc]:
+    """One ``Doc`` for a JSON document, one per non-blank line for JSON Lines.
+
+    ``lean``, for the bulk of a source's files: given a line as a lazy simdjson document,
+    the few fields the source uses, as plain values, or None to read the line whole. A
+    line of 3 GitHub deployment statuses has ~75 values, of which the source uses 4;
+    building only those made reading 300k statuses 3x faster (measured)."""
     if not data.strip():
         raise ReadError("the file is empty")
-    try:
-        return [Doc(_loads(data), name, 1)]
-    except (_OrjsonError, ValueError):
-        pass
+    if not _surely_lines(data):
+        try:
+            return [Doc(_loads(data), name, 1)]
+        except (_OrjsonError, ValueError):
+            pass
+    parse = _loads if lean is None else _lean_loads(lean)
     docs = []
     for n, line in enumerate(data.splitlines(), start=1):
-        if not line.strip():
+        if not line or line.isspace():
             continue
         try:
-            docs.append(Doc(_loads(line), name, n))
+            docs.append(Doc(parse(line), name, n))
         except (_OrjsonError, ValueError):
             what = "JSON Lines" if docs else "JSON or JSON Lines"
             raise ReadError(f"line {n} is not {what} (one JSON document per line)") from None
     return docs
+
+
+def _lean_loads(lean: Lean) -> Callable[[bytes], object]:
+    """A line → ``lean``'s plain values; the whole line through orjson where ``lean``
+    says None, and where simdjson refuses it (so a bad line fails as it always did)."""
+    parser = simdjson.Parser()
+
+    def parse(line: bytes) -> object:
+        try:
+            doc = parser.parse(line)
+        except ValueError:
+            return _loads(line)
+        value = lean(doc)
+        del doc  # the parser is used again only once no lazy value of this line is left
+        return _loads(line) if value is None else value
+    return parse
+
+
+_NOT_SPACE = re.compile(rb"\S")
+
+
+def _surely_lines(data: bytes) -> bool:
+    """Whether ``data`` is JSON Lines for sure: its first line is a whole JSON value and
+    something follows, so the file as a whole cannot be one document (reading a 186 MB
+    file as one document only to fail cost 0.45 s)."""
+    start = _NOT_SPACE.search(data)
+    end = data.find(b"\n", start.start()) if start else -1
+    if end < 0 or _NOT_SPACE.search(data, end) is None:
+        return False
+    try:
+        _loads(data[start.start():end])
+    except (_OrjsonError, ValueError):
+        return False
+    return True

@@ -126,8 +126,8 @@ def import_records(db: Path, module: ModuleType, recs: list[Rec], mapper: Mapper
                    result: ImportResult, say: Progress) -> ImportResult:
     from metrics.importers import stage
 
-    result.records = len(recs)
-    say(f"mapping {len(recs):,} records")
+    result.records = sum(rec.count for rec in recs)
+    say(f"mapping {result.records:,} records")
     rows: dict[str, list[Row]] = {}
     for out in module.events(recs, mapper):
         if isinstance(out, Skip):

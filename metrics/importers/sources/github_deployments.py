@@ -18,9 +18,12 @@ import json
 from collections.abc import Iterable, Iterator
 from datetime import datetime
 
+import simdjson
+
 from metrics.importers import keys
 from metrics.importers.base import Doc, Rec, Row, ShapeError, Skip, ident
 from metrics.importers.deploys import deployment_row, is_production, production_patterns
+from metrics.importers.reading import json_documents
 from metrics.importers.rules import Mapper
 from metrics.importers.times import TimeProblem, parse_time
 
@@ -53,10 +56,46 @@ def records(doc: Doc) -> Iterator[Rec]:
             raise ShapeError(_NOT_OURS)
 
 
+def read(name: str, data: bytes) -> list[Doc]:
+    """Pages, payloads and statuses lists; of a status only what ``_event`` reads."""
+    return json_documents(name, data, lean=_lean_statuses)
+
+
+def _lean_statuses(doc: object) -> list[dict] | None:
+    """A statuses list as dicts of the four fields ``_event`` reads; None for anything
+    else (a page of deployments, a payload), or where one of those is not a plain value."""
+    if type(doc) is not simdjson.Array or not len(doc):
+        return None
+    out = []
+    for item in doc:
+        if type(item) is not simdjson.Object:
+            return None
+        get = item.get
+        url, state, env, at = (get("deployment_url"), get("state"), get("environment"),
+                               get("created_at"))
+        if url is None or not (type(url) in _PLAIN and type(state) in _PLAIN
+                               and type(env) in _PLAIN and type(at) in _PLAIN):
+            return None
+        out.append({"deployment_url": url, "state": state, "environment": env,
+                    "created_at": at})
+    return out
+
+
+_PLAIN = {str, int, float, bool, type(None)}
+
+
 def _statuses(items: list, doc: Doc) -> Iterator[Rec]:
+    """A ``/deployments/{id}/statuses`` list: one record standing for its statuses when
+    all are of one deployment (as the API gives them), else one record per status."""
     for item in items:
         if not isinstance(item, dict) or "deployment_url" not in item or "state" not in item:
             raise ShapeError(_NOT_OURS)
+    url = items[0]["deployment_url"]
+    if all(item["deployment_url"] == url for item in items):
+        yield Rec({"statuses": items}, doc.file, doc.line, None,
+                  {"type": "statuses", "id": _tail_id(url)}, count=len(items))
+        return
+    for item in items:
         yield Rec(item, doc.file, doc.line, None, {"type": "status",
                                                    "id": _tail_id(item["deployment_url"])})
 
@@ -111,12 +150,15 @@ def _repo(url: object) -> str | None:
 
 def events(recs: Iterable[Rec], mapper: Mapper) -> Iterator[Row | Skip]:
     deployments: dict[object, Rec] = {}
-    statuses: dict[object, list[Rec]] = {}
+    statuses: dict[object, list[dict]] = {}
     for rec in recs:
-        if rec.fields["type"] == "deployment":
+        kind = rec.fields["type"]
+        if kind == "deployment":
             deployments[rec.fields["id"]] = rec
+        elif kind == "statuses":
+            statuses.setdefault(rec.fields["id"], []).extend(rec.data["statuses"])
         else:
-            statuses.setdefault(rec.fields["id"], []).append(rec)
+            statuses.setdefault(rec.fields["id"], []).append(rec.data)
     patterns = production_patterns(mapper)
     for dep_id, rec in deployments.items():
         yield _event(rec, statuses.get(dep_id, []), patterns, mapper)
@@ -124,12 +166,11 @@ def events(recs: Iterable[Rec], mapper: Mapper) -> Iterator[Row | Skip]:
         yield Skip("statuses without their deployment")
 
 
-def _event(rec: Rec, statuses: list[Rec], patterns: tuple[str, ...],
+def _event(rec: Rec, statuses: list[dict], patterns: tuple[str, ...],
            mapper: Mapper) -> Row | Skip:
     env = rec.data.get("environment")
     first = None
-    for status in statuses:
-        s = status.data
+    for s in statuses:
         if s.get("state") == "success" and is_production(s.get("environment") or env, patterns):
             at = _time(s)
             if at is not None and (first is None or at < first):
@@ -137,9 +178,9 @@ def _event(rec: Rec, statuses: list[Rec], patterns: tuple[str, ...],
     if first is not None:
         return deployment_row(rec, mapper, str(rec.fields["id"]), first)
     if not is_production(env, patterns) and not any(
-            is_production(s.data.get("environment"), patterns) for s in statuses):
+            is_production(s.get("environment"), patterns) for s in statuses):
         return Skip("not a production environment")
-    timed = [(at, s.data.get("state")) for s in statuses if (at := _time(s.data)) is not None]
+    timed = [(at, s.get("state")) for s in statuses if (at := _time(s)) is not None]
     ended = bool(timed) and max(timed, key=lambda t: t[0])[1] in FAILED_STATES
     return Skip("never successful" if ended else "not successful yet")
 
