@@ -66,7 +66,7 @@ def test_statuses_read_lean_give_what_reading_them_whole_gives(tmp_path, monkeyp
     lean = run_import(tmp_path / "lean", "github-deployments", DEPLOYMENT_FILES, MAP)
     monkeypatch.setattr(gh, "read", reading.json_documents)
     whole = run_import(tmp_path / "whole", "github-deployments", DEPLOYMENT_FILES, MAP)
-    for (db, result) in (lean, whole):
+    for db, _ in (lean, whole):
         assert stored(db, "deployment") == EXPECTED
     assert (lean[1].records, dict(lean[1].skipped), lean[1].kinds["deployment"].errors) == \
         (whole[1].records, dict(whole[1].skipped), whole[1].kinds["deployment"].errors)
