@@ -68,6 +68,8 @@ class Skip:
 
 def path_get(data: object, path: str) -> object:
     """``path_get({"a": {"b": [5]}}, "a.b.0")`` → 5; None where any step is missing."""
+    if type(data) is dict and "." not in path:  # one key: the common case, asked per record
+        return data.get(path)
     for part in path.split("."):
         if isinstance(data, dict):
             data = data.get(part)

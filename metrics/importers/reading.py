@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import re
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import simdjson
@@ -48,7 +48,7 @@ def json_documents(name: str, data: bytes, lean: Lean | None = None) -> list[Doc
     the few fields the source uses, as plain values, or None to read the line whole. A
     line of 3 GitHub deployment statuses has ~75 values, of which the source uses 4;
     building only those made reading 300k statuses 3x faster (measured)."""
-    if not data.strip():
+    if _NOT_SPACE.search(data) is None:
         raise ReadError("the file is empty")
     if not _surely_lines(data):
         try:
@@ -57,9 +57,7 @@ def json_documents(name: str, data: bytes, lean: Lean | None = None) -> list[Doc
             pass
     parse = _loads if lean is None else _lean_loads(lean)
     docs = []
-    for n, line in enumerate(data.splitlines(), start=1):
-        if not line or line.isspace():
-            continue
+    for n, line in _lines(data):
         try:
             docs.append(Doc(parse(line), name, n))
         except (_OrjsonError, ValueError):
@@ -68,12 +66,31 @@ def json_documents(name: str, data: bytes, lean: Lean | None = None) -> list[Doc
     return docs
 
 
-def _lean_loads(lean: Lean) -> Callable[[bytes], object]:
+def _lines(data: bytes) -> Iterator[tuple[int, bytes | memoryview]]:
+    """The non-blank lines of ``data``, numbered as ``bytes.splitlines`` numbers them.
+    Without a CR in the file only LF ends a line, and each line is a view into ``data``
+    rather than a copy (the copies were a 186 MB file's worth of memory and 0.3 s)."""
+    if b"\r" in data:
+        for n, line in enumerate(data.splitlines(), start=1):
+            if line and not line.isspace():
+                yield n, line
+        return
+    view, start, n, size = memoryview(data), 0, 0, len(data)
+    while start < size:
+        end = data.find(b"\n", start)
+        end = size if end < 0 else end
+        n += 1
+        if _NOT_SPACE.search(data, start, end) is not None:
+            yield n, view[start:end]
+        start = end + 1
+
+
+def _lean_loads(lean: Lean) -> Callable[[bytes | memoryview], object]:
     """A line → ``lean``'s plain values; the whole line through orjson where ``lean``
     says None, and where simdjson refuses it (so a bad line fails as it always did)."""
     parser = simdjson.Parser()
 
-    def parse(line: bytes) -> object:
+    def parse(line: bytes | memoryview) -> object:
         try:
             doc = parser.parse(line)
         except ValueError:

@@ -71,7 +71,8 @@ def to_table(kind: Kind, rows: list[Row]) -> pa.Table:
                                for v in values], pa.int64())
             arrays[col.name] = micros.cast(pa.timestamp("us", tz="UTC"))
         else:
-            arrays[col.name] = pa.array([_text(v) for v in values], pa.string())
+            arrays[col.name] = pa.array([v if type(v) is str else _text(v) for v in values],
+                                        pa.string())
     return pa.table(arrays)
 
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Iterator
 from datetime import datetime
+from functools import lru_cache
 
 import simdjson
 
@@ -87,11 +88,15 @@ _PLAIN = {str, int, float, bool, type(None)}
 def _statuses(items: list, doc: Doc) -> Iterator[Rec]:
     """A ``/deployments/{id}/statuses`` list: one record standing for its statuses when
     all are of one deployment (as the API gives them), else one record per status."""
+    url, one = items[0].get("deployment_url") if isinstance(items[0], dict) else None, True
     for item in items:
-        if not isinstance(item, dict) or "deployment_url" not in item or "state" not in item:
+        if not isinstance(item, dict) or "state" not in item:
             raise ShapeError(_NOT_OURS)
-    url = items[0]["deployment_url"]
-    if all(item["deployment_url"] == url for item in items):
+        found = item.get("deployment_url", _NOT_OURS)
+        if found is _NOT_OURS:
+            raise ShapeError(_NOT_OURS)
+        one = one and found == url
+    if one:
         yield Rec({"statuses": items}, doc.file, doc.line, None,
                   {"type": "statuses", "id": _tail_id(url)}, count=len(items))
         return
@@ -142,7 +147,12 @@ def _tail_id(url: object) -> object:
 
 def _repo(url: object) -> str | None:
     """``https://api.github.com/repos/acme/ranker/deployments/1`` → ``acme/ranker``."""
-    if not isinstance(url, str) or "/repos/" not in url:
+    return _repo_of(url) if isinstance(url, str) else None
+
+
+@lru_cache(maxsize=4096)  # a few repositories, a URL per deployment
+def _repo_of(url: str) -> str | None:
+    if "/repos/" not in url:
         return None
     parts = url.split("/repos/", 1)[1].split("/")
     return "/".join(parts[:2]) if len(parts) >= 2 else None
