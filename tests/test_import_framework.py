@@ -240,3 +240,22 @@ def test_text_output_names_file_line_record_and_key(tmp_path):
     assert lines[2] == (f"  {fixture('kubeflow_runs.json')}, line 1 (record "
                         "0b1c2d3e-0001-4f00-8000-000000000001): team: no value; set [team] "
                         "in the map")
+
+
+@pytest.mark.parametrize("end", [b"\n", b"\r\n", b"\r"])
+def test_json_lines_are_numbered_alike_whatever_ends_them(end):
+    """Lines are read as views into the file when only LF ends them, and split as
+    ``bytes.splitlines`` splits them otherwise: the documents and their numbers agree."""
+    from metrics.importers.reading import ReadError, json_documents
+
+    lines = [b'{"a": 1}', b"", b"  \t", b'[{"b": 2}]', b'"c"']
+    data = end.join(lines)  # no line end after the last line
+    assert [(d.data, d.line) for d in json_documents("x.jsonl", data)] == [
+        ({"a": 1}, 1), ([{"b": 2}], 4), ("c", 5)]
+    assert [(d.data, d.line) for d in json_documents("x.jsonl", data + end)] == [
+        ({"a": 1}, 1), ([{"b": 2}], 4), ("c", 5)]
+    with pytest.raises(ReadError, match="line 3 is not JSON Lines"):
+        json_documents("x.jsonl", end.join([b"{}", b"", b"{oops", b"{}"]))
+    # one document over several lines is one document, however its lines end
+    assert [(d.data, d.line) for d in json_documents("x.json", end.join(
+        [b"[", b' {"a": 1},', b' {"a": 2}', b"]"]))] == [([{"a": 1}, {"a": 2}], 1)]
