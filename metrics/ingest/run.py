@@ -119,9 +119,7 @@ def _run(con, kind: Kind, files, tz, strict: bool, tmp: Path, result: IngestResu
         _file_failed(part, error, result)
     if not any(part.ok for part in staged):
         return
-    row_errors.collect(con, staged, result)
-    if strict and result.quarantined:
-        result.strict_rejected = True
+    if _refused(con, staged, result, strict):
         return
     deadline.check()
     say("storing")
@@ -137,12 +135,17 @@ def _run(con, kind: Kind, files, tz, strict: bool, tmp: Path, result: IngestResu
         if not any(part.ok for part in staged):
             return
         repeats = resolve_batch_conflicts(con, kind, staged)
-    row_errors.collect(con, staged, result)
-    if strict and result.quarantined:
-        result.strict_rejected = True
+    if _refused(con, staged, result, strict):
         return
     deadline.check()
     write(con, kind, staged, result, repeats=repeats)
+
+
+def _refused(con, staged: list[Staged], result: IngestResult, strict: bool) -> bool:
+    """The batch's row errors into ``result``; whether ``--strict`` refuses it for them."""
+    row_errors.collect(con, staged, result)
+    result.strict_rejected = strict and result.quarantined > 0
+    return result.strict_rejected
 
 
 def _stage_all(con, kind, files, tmp: Path, result: IngestResult, say: Progress) -> list[Staged]:

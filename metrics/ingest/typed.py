@@ -9,7 +9,9 @@ rows fit in the writer's memory and into a Parquet file in ``tmp`` when they do 
 
 from __future__ import annotations
 
+import contextlib
 import re
+from collections.abc import Iterator
 from pathlib import Path
 
 import duckdb
@@ -39,17 +41,11 @@ def type_files(con, kind: Kind, staged: list[Staged], tz: str | None, tmp: Path
     columns = _columns(kind)
     failed = []
     for i, part in enumerate(staged):
-        try:
+        with _file_error_of(part, failed):
             _typed(con, kind, part, i, tz, columns, tmp)
             if part.fmt != "parquet":
                 _find_bad(con, part, i)
-        except duckdb.InterruptException:  # the ingest's time is up: not this file's fault
-            raise
-        except duckdb.Error as exc:
-            failed.append((part, file_error(part.file, part.fmt, exc, part.width)))
-            part.ok = False
-            continue
-        if part.rows == 0:
+        if part.ok and part.rows == 0:
             failed.append((part, FileError(no_rows(part.file))))
             part.ok = False
     _union(con, kind, staged)
@@ -61,17 +57,24 @@ def check(con, kind: Kind, staged: list[Staged]) -> list[tuple[Staged, FileError
     the files that turned out unreadable on the way (``typed`` then leaves them out)."""
     failed = []
     for i, part in enumerate(staged):
-        if not part.ok or part.checked:
-            continue
-        try:
-            _find_bad(con, part, i)
-        except duckdb.InterruptException:
-            raise
-        except duckdb.Error as exc:
-            failed.append((part, file_error(part.file, part.fmt, exc, part.width)))
-            part.ok = False
+        if part.ok and not part.checked:
+            with _file_error_of(part, failed):
+                _find_bad(con, part, i)
     _union(con, kind, staged)
     return failed
+
+
+@contextlib.contextmanager
+def _file_error_of(part: Staged, failed: list) -> Iterator[None]:
+    """A DuckDB error in the block is ``part``'s file error: added to ``failed``, and the
+    file left out of the batch (``part.ok`` False)."""
+    try:
+        yield
+    except duckdb.InterruptException:  # the ingest's time is up: not this file's fault
+        raise
+    except duckdb.Error as exc:
+        failed.append((part, file_error(part.file, part.fmt, exc, part.width)))
+        part.ok = False
 
 
 def _find_bad(con, part: Staged, i: int) -> None:

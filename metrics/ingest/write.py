@@ -55,10 +55,8 @@ def resolve_batch_conflicts(con, kind: Kind, staged: list[Staged]) -> bool:
     """
     hashed = _key_hash(kind)
     repeated = con.execute(
-        f"""CREATE OR REPLACE TEMP TABLE repeated_hash AS SELECT DISTINCT _h FROM
-            (SELECT _h, lag(_h) OVER (ORDER BY _h) AS _before
-             FROM (SELECT {hashed} AS _h FROM typed WHERE _ok))
-            WHERE _h = _before"""
+        "CREATE OR REPLACE TEMP TABLE repeated_hash AS SELECT DISTINCT _h FROM "
+        f"({_repeated_hashes(kind, 'typed WHERE _ok')})"
     ).fetchone()[0]
     if not repeated:
         return False
@@ -83,6 +81,14 @@ def resolve_batch_conflicts(con, kind: Kind, staged: list[Staged]) -> bool:
     )
     con.execute(f"DELETE FROM repeats r USING conflicting c WHERE {on}")
     return True
+
+
+def _repeated_hashes(kind: Kind, rows: str) -> str:
+    """The key hashes of ``rows`` (a table and its condition) that follow an equal one
+    once sorted: every repeat of a hash, once per repeat."""
+    return f"""SELECT _h FROM (SELECT _h, lag(_h) OVER (ORDER BY _h) AS _before
+                              FROM (SELECT {_key_hash(kind)} AS _h FROM {rows}))
+               WHERE _h = _before"""
 
 
 def _key_hash(kind: Kind) -> str:
@@ -176,11 +182,9 @@ def _changed(con, kind: Kind, on: str, same: str, table: str) -> None:
 def _inserted_twice(con, kind: Kind, ingest_id: int) -> bool:
     """Whether a key hash repeats among the rows of ``ingest_id`` (a repeated key, or
     the odd hash collision, which the caller's resolution tells apart)."""
-    return con.execute(
-        f"""SELECT count(*) FROM
-            (SELECT _h, lag(_h) OVER (ORDER BY _h) AS _before
-             FROM (SELECT {_key_hash(kind)} AS _h FROM {q(kind.name)} WHERE _ingest_id = ?))
-            WHERE _h = _before""", [ingest_id]).fetchone()[0] > 0
+    rows = f"{q(kind.name)} WHERE _ingest_id = ?"
+    return con.execute(f"SELECT count(*) FROM ({_repeated_hashes(kind, rows)})",
+                       [ingest_id]).fetchone()[0] > 0
 
 
 def _replace(con, kind: Kind, cols: str, table: str, ingest_id: int) -> None:

@@ -90,12 +90,9 @@ def _statuses(items: list, doc: Doc) -> Iterator[Rec]:
     all are of one deployment (as the API gives them), else one record per status."""
     url, one = items[0].get("deployment_url") if isinstance(items[0], dict) else None, True
     for item in items:
-        if not isinstance(item, dict) or "state" not in item:
+        if not isinstance(item, dict) or "deployment_url" not in item or "state" not in item:
             raise ShapeError(_NOT_OURS)
-        found = item.get("deployment_url", _NOT_OURS)
-        if found is _NOT_OURS:
-            raise ShapeError(_NOT_OURS)
-        one = one and found == url
+        one = one and item["deployment_url"] == url
     if one:
         yield Rec({"statuses": items}, doc.file, doc.line, None,
                   {"type": "statuses", "id": _tail_id(url)}, count=len(items))
