@@ -15,6 +15,7 @@ import argparse
 import json
 import os
 import resource
+import statistics
 import sys
 import tempfile
 from datetime import UTC, datetime, timedelta
@@ -141,7 +142,10 @@ def main(argv: list[str] | None = None) -> int:
                   "records_per_cpu_s": round(records / best_cpu),
                   "load_average": [round(x, 1) for x in os.getloadavg()],
                   "stored": dep["inserted"], "skipped": out["skipped"],
-                  "all_runs_s": [round(r.seconds, 2) for r in runs]}
+                  "all_runs_s": [round(r.seconds, 2) for r in runs],
+                  "all_runs_cpu_s": [round(c, 2) for c in cpu],
+                  "median_records_per_s": round(records / statistics.median(
+                      r.seconds for r in runs))}
         print(json.dumps(result, indent=2))
     return 0
 

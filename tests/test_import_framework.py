@@ -97,6 +97,8 @@ REC = Rec({"repository": {"full_name": "acme/ranker"}, "title": "Ranker DRIFT al
     ({"from": ["label:team"]}, "search"),
     ({"from": ["tag:team"]}, "ads"),                   # trimmed, case ignored
     ({"from": ["payload:svc.name"]}, "ranker-svc"),
+    ({"from": ["payload:svc"]}, None),                 # an object is not a value
+    ({"from": ["payload:nope"], "map": {"x": "y"}}, None),
     ({"from": ["repo"]}, "acme/ranker"),               # a fact the source names
     ({"from": ["repository.full_name"]}, "acme/ranker"),  # a path into the record
     ({"from": ["team"]}, "platform"),                  # a column the row already has
@@ -259,3 +261,68 @@ def test_json_lines_are_numbered_alike_whatever_ends_them(end):
     # one document over several lines is one document, however its lines end
     assert [(d.data, d.line) for d in json_documents("x.json", end.join(
         [b"[", b' {"a": 1},', b' {"a": 2}', b"]"]))] == [([{"a": 1}, {"a": 2}], 1)]
+
+
+def test_a_plan_fills_a_row_as_its_rules_one_by_one_do(tmp_path):
+    """``Mapper.plan`` (the map's rules compiled once per import) gives the values and
+    the problems of calling ``Event.rule`` per column: a mapped value, a value from a
+    column set before, a time rule naming a field, a missing key, a fixed value."""
+    from metrics.importers.run import make_mapper
+
+    rec = Rec({"opened": "2021-04-28 21:50:00 +0200"}, "f.json",
+              payload={"team": " search "})
+    steps = (("team", None, False), ("tier", None, False), ("model", None, False),
+             ("spec_approved_at", "deployment.spec_approved_at", True),
+             ("automated", "deployment.automated", False))
+    full = ('[team]\nfrom = ["payload:team"]\n[tier]\nfrom = ["team"]\nmap = { search = 1 }\n'
+            '[deployment]\nspec_approved_at = "opened"\nautomated = true\n')
+    filled = []
+    for n, text in enumerate((full, '[deployment]\nspec_approved_at = "nope"\n')):
+        (tmp_path / f"{n}.toml").write_text(text)
+        mapper = make_mapper(tmp_path / f"{n}.toml")
+        planned, one_by_one = (mapper.event("deployment", rec, "1") for _ in range(2))
+        mapper.plan(*steps).fill(planned)
+        for column, key, time in steps:
+            one_by_one.rule(column, key, time=time)
+        assert (planned.values, planned.problems) == (one_by_one.values, one_by_one.problems)
+        assert mapper.plan(*steps) is mapper.plan(*steps)  # compiled once
+        filled.append(planned)
+    assert filled[0].values == {"team": "search", "tier": 1, "model": None,
+                                "spec_approved_at": T, "automated": True}
+    assert filled[0].problems == {"model": "model: no value; set [model] in the map"}
+    assert filled[1].values == dict.fromkeys(filled[0].values)
+    assert filled[1].problems["spec_approved_at"] == \
+        "spec_approved_at: no value; set [deployment] spec_approved_at in the map"
+    assert len(filled[1].problems) == 5
+
+
+@pytest.mark.parametrize("texts", [
+    ["search", None, "", "équipe ✓", "ads"],   # text that is not ASCII
+    ["search", "ads", "x" * 70_000],           # no missing value: no validity bitmap
+    [None, None, None],
+    [],
+])
+def test_mapped_rows_become_the_arrow_columns_pyarrow_itself_builds(texts):
+    """``stage.to_table`` builds its columns from their buffers (``pa.array`` would import
+    pandas): the same table, value for value, as pyarrow's own conversion of the lists."""
+    import pyarrow as pa
+
+    from metrics.importers.base import Row
+    from metrics.importers.stage import to_table
+
+    kind = KINDS["deployment"]
+    times = [T, None, datetime(1970, 1, 1, tzinfo=UTC),
+             datetime(2199, 12, 31, 23, 59, 59, 999_999, tzinfo=UTC), T][:len(texts)]
+    rows = [Row("deployment", {"team": text, "deployed_at": at, "rollback": i % 2 == 0,
+                               "tier": i or None}, "f", 1, str(i))
+            for i, (text, at) in enumerate(zip(texts, times, strict=False))]
+    table = to_table(kind, rows)
+    table.validate(full=True)
+    assert table.column("team").to_pylist() == texts
+    assert table.column("deployed_at").to_pylist() == \
+        pa.array(times, pa.timestamp("us", tz="UTC")).to_pylist()
+    assert table.column("rollback").to_pylist() == \
+        ["true" if i % 2 == 0 else "false" for i in range(len(texts))]
+    assert table.column("tier").to_pylist() == [str(i) if i else None for i in range(len(texts))]
+    assert table.column("model").null_count == len(texts)
+    assert table.column_names == kind.names

@@ -34,12 +34,16 @@ def is_rollback(rec: Rec, mapper: Mapper) -> bool:
     """True when a field the map's ``[deployment] rollback`` names has the value it gives
     (a shell pattern, case ignored): ``rollback = { task = "deploy:rollback" }`` or
     ``{ commit_title = "Revert*" }``. Without that table, no deployment is a rollback."""
-    conditions = mapper.map.get("deployment.rollback") or {}
-    for name, wanted in conditions.items():
+    for name, wanted in mapper.once("rollback", lambda: _rollback_conditions(mapper)):
         found = rec.fields.get(name, path_get(rec.data, name))
-        if found is not None and _like(str(found), str(wanted)):
+        if found is not None and _like(str(found), wanted):
             return True
     return False
+
+
+def _rollback_conditions(mapper: Mapper) -> tuple[tuple[str, str], ...]:
+    conditions = mapper.map.get("deployment.rollback") or {}
+    return tuple((name, str(wanted)) for name, wanted in conditions.items())
 
 
 @lru_cache(maxsize=4096)  # a few task names and titles' patterns, asked per deployment
@@ -47,16 +51,17 @@ def _like(value: str, pattern: str) -> bool:
     return fnmatchcase(value.strip().lower(), pattern.strip().lower())
 
 
+_DEPLOYMENT_RULES = (("team", None, False), ("model", None, False), ("tier", None, False),
+                     ("spec_approved_at", "deployment.spec_approved_at", True),
+                     ("automated", "deployment.automated", False))
+
+
 def deployment_row(rec: Rec, mapper: Mapper, deployment_id: str,
                    deployed_at: datetime) -> Row:
     """A deployment row: the source gives the id and time; the map gives the rest."""
     ev = mapper.event("deployment", rec, deployment_id)
-    ev.set("deployment_id", deployment_id)
-    ev.rule("team")
-    ev.rule("model")
-    ev.rule("tier")
-    ev.rule("spec_approved_at", "deployment.spec_approved_at", time=True)
-    ev.set("deployed_at", deployed_at)
-    ev.rule("automated", "deployment.automated")
-    ev.set("rollback", is_rollback(rec, mapper))
+    ev.values["deployment_id"] = deployment_id
+    mapper.plan(*_DEPLOYMENT_RULES).fill(ev)
+    ev.values["deployed_at"] = deployed_at
+    ev.values["rollback"] = is_rollback(rec, mapper)
     return ev.row()

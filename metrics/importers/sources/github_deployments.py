@@ -40,9 +40,13 @@ FAILED_STATES = {"failure", "error", "inactive"}
 
 def records(doc: Doc) -> Iterator[Rec]:
     data = doc.data
+    if type(data) is _Lean:  # a statuses list read lean: checked while it was read
+        yield Rec({"statuses": data}, doc.file, doc.line, None,
+                  {"type": "statuses", "id": _tail_id(data.url)}, count=len(data))
+        return
     items = data if isinstance(data, list) else [data]
     if items and isinstance(items[0], dict) and "deployment_url" in items[0]:
-        yield from _statuses(items, doc)  # a statuses list (the common bulk: read lean)
+        yield from _statuses(items, doc)
         return
     for item in items:
         if not isinstance(item, dict):
@@ -62,27 +66,42 @@ def read(name: str, data: bytes) -> list[Doc]:
     return json_documents(name, data, lean=_lean_statuses)
 
 
-def _lean_statuses(doc: object) -> list[dict] | None:
-    """A statuses list as dicts of the four fields ``_event`` reads; None for anything
-    else (a page of deployments, a payload), or where one of those is not a plain value."""
+class _Lean(list):
+    """A statuses list of one deployment, read lean: its ``Status`` tuples and its URL."""
+
+    __slots__ = ("url",)
+
+    def __init__(self, url: str) -> None:
+        super().__init__()
+        self.url = url
+
+
+def _lean_statuses(doc: object) -> _Lean | None:
+    """A statuses list of one deployment (as the API gives them) as ``Status`` tuples;
+    None for anything else (a page of deployments, a payload, a list mixing deployments),
+    or where a value ``_event`` reads is not a plain one (it is then read whole)."""
     if type(doc) is not simdjson.Array or not len(doc):
         return None
-    out = []
+    out = None
     for item in doc:
         if type(item) is not simdjson.Object:
             return None
         get = item.get
         url, state, env, at = (get("deployment_url"), get("state"), get("environment"),
                                get("created_at"))
-        if url is None or not (type(url) in _PLAIN and type(state) in _PLAIN
-                               and type(env) in _PLAIN and type(at) in _PLAIN):
+        if out is None:
+            if type(url) is not str:
+                return None
+            out = _Lean(url)
+        if url != out.url or not (type(state) in _PLAIN and type(env) in _PLAIN
+                                  and type(at) in _PLAIN):
             return None
-        out.append({"deployment_url": url, "state": state, "environment": env,
-                    "created_at": at})
+        out.append((state, env, at))
     return out
 
 
 _PLAIN = {str, int, float, bool, type(None)}
+Status = tuple[object, object, object]  # a deployment status's state, environment, created_at
 
 
 def _statuses(items: list, doc: Doc) -> Iterator[Rec]:
@@ -94,12 +113,16 @@ def _statuses(items: list, doc: Doc) -> Iterator[Rec]:
             raise ShapeError(_NOT_OURS)
         one = one and item["deployment_url"] == url
     if one:
-        yield Rec({"statuses": items}, doc.file, doc.line, None,
-                  {"type": "statuses", "id": _tail_id(url)}, count=len(items))
+        yield Rec({"statuses": [_as_status(item) for item in items]}, doc.file, doc.line,
+                  None, {"type": "statuses", "id": _tail_id(url)}, count=len(items))
         return
     for item in items:
         yield Rec(item, doc.file, doc.line, None, {"type": "status",
                                                    "id": _tail_id(item["deployment_url"])})
+
+
+def _as_status(item: dict) -> Status:
+    return item.get("state"), item.get("environment"), item.get("created_at")
 
 
 _NOT_OURS = ("this is not a GitHub deployments page, statuses list or deployment_status "
@@ -157,43 +180,44 @@ def _repo_of(url: str) -> str | None:
 
 def events(recs: Iterable[Rec], mapper: Mapper) -> Iterator[Row | Skip]:
     deployments: dict[object, Rec] = {}
-    statuses: dict[object, list[dict]] = {}
+    statuses: dict[object, list[Status]] = {}
     for rec in recs:
-        kind = rec.fields["type"]
+        kind, dep_id = rec.fields["type"], rec.fields["id"]
         if kind == "deployment":
-            deployments[rec.fields["id"]] = rec
-        elif kind == "statuses":
-            statuses.setdefault(rec.fields["id"], []).extend(rec.data["statuses"])
-        else:
-            statuses.setdefault(rec.fields["id"], []).append(rec.data)
+            deployments[dep_id] = rec
+            continue
+        more = rec.data["statuses"] if kind == "statuses" else [_as_status(rec.data)]
+        known = statuses.get(dep_id)
+        statuses[dep_id] = more if known is None else known + more
     patterns = production_patterns(mapper)
     for dep_id, rec in deployments.items():
-        yield _event(rec, statuses.get(dep_id, []), patterns, mapper)
+        yield _event(rec, statuses.get(dep_id, ()), patterns, mapper)
     for _ in statuses.keys() - deployments.keys():
         yield Skip("statuses without their deployment")
 
 
-def _event(rec: Rec, statuses: list[dict], patterns: tuple[str, ...],
+def _event(rec: Rec, statuses: Iterable[Status], patterns: tuple[str, ...],
            mapper: Mapper) -> Row | Skip:
     env = rec.data.get("environment")
     first = None
-    for s in statuses:
-        if s.get("state") == "success" and is_production(s.get("environment") or env, patterns):
-            at = _time(s)
+    for state, status_env, created_at in statuses:
+        if state == "success" and is_production(status_env or env, patterns):
+            at = _time(created_at)
             if at is not None and (first is None or at < first):
                 first = at
     if first is not None:
         return deployment_row(rec, mapper, str(rec.fields["id"]), first)
     if not is_production(env, patterns) and not any(
-            is_production(s.get("environment"), patterns) for s in statuses):
+            is_production(status_env, patterns) for _, status_env, _ in statuses):
         return Skip("not a production environment")
-    timed = [(at, s.get("state")) for s in statuses if (at := _time(s)) is not None]
+    timed = [(at, state) for state, _, created_at in statuses
+             if (at := _time(created_at)) is not None]
     ended = bool(timed) and max(timed, key=lambda t: t[0])[1] in FAILED_STATES
     return Skip("never successful" if ended else "not successful yet")
 
 
-def _time(status: dict) -> datetime | None:
+def _time(created_at: object) -> datetime | None:
     try:
-        return parse_time(status.get("created_at"))
+        return parse_time(created_at)
     except TimeProblem:
         return None
