@@ -87,17 +87,24 @@ def _lines(data: bytes) -> Iterator[tuple[int, bytes | memoryview]]:
 
 def _lean_loads(lean: Lean) -> Callable[[bytes | memoryview], object]:
     """A line → ``lean``'s plain values; the whole line through orjson where ``lean``
-    says None, and where simdjson refuses it (so a bad line fails as it always did)."""
-    parser = simdjson.Parser()
+    says None, and where simdjson refuses it (so a bad line fails as it always did).
+    A file whose first line ``lean`` declines (a file of deployment pages) is read whole
+    from then on: ``lean`` only saves time, and it would decline every line of it."""
+    parser, declined = simdjson.Parser(), []
 
     def parse(line: bytes | memoryview) -> object:
+        if declined:
+            return _loads(line)
         try:
             doc = parser.parse(line)
         except ValueError:
             return _loads(line)
         value = lean(doc)
         del doc  # the parser is used again only once no lazy value of this line is left
-        return _loads(line) if value is None else value
+        if value is None:
+            declined.append(True)
+            return _loads(line)
+        return value
     return parse
 
 

@@ -73,7 +73,8 @@ def to_table(kind: Kind, rows: list[Row]) -> pa.Table:
             arrays.append(_ts_array([(v - EPOCH) // ONE_US if isinstance(v, datetime) else None
                                      for v in values]))
         else:
-            arrays.append(_text_array([v if type(v) is str else _text(v) for v in values]))
+            arrays.append(_text_array([v if type(v) is str or v is None else _text(v)
+                                       for v in values]))
     return pa.Table.from_arrays(arrays, names=kind.names)
 
 
