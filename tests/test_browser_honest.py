@@ -190,3 +190,33 @@ def test_the_scorecard_tiles_are_drawn_without_a_chart(dashboard, browser_contex
     assert page.locator(TILE).count() == len(load_catalog())
     names = [" ".join(n.split()) for n in page.locator(f"{TILE} .mk-name").all_inner_texts()]
     assert len(set(names)) == len(names), "two tiles read the same"
+
+
+def test_the_copy_button_copies_the_views_link_and_loads_no_highlighter(dashboard, chromium):
+    """The sidebar's Copy puts the view's link, period made explicit, on the clipboard;
+    the page never loads Streamlit's code highlighter (1.5 MB of script that ``st.code``,
+    the copy control before, brought into every page)."""
+    context = chromium.new_context(viewport={"width": 1400, "height": 1000})
+    context.grant_permissions(["clipboard-read", "clipboard-write"],
+                              origin=dashboard.url("/").rstrip("/"))
+    try:
+        page = context.new_page()
+        seen: list[str] = []
+        page.on("request", lambda request: seen.append(request.url))
+        page.goto(dashboard.url("/slo?team=search"))
+        _wait(page, "slo")
+        box = page.locator("[data-testid=stSidebar] .mk-link-text")
+        link = box.input_value()
+        assert _query_of(link) == {"period": "latest", "team": "search"}
+        assert link.startswith(dashboard.url("/slo?"))
+        page.locator("[data-testid=stSidebar] .mk-copy").click()
+        page.wait_for_function("document.querySelector('.mk-copy').textContent === 'Copied'",
+                               timeout=10_000)
+        assert page.evaluate("navigator.clipboard.readText()") == link
+        assert not [u for u in seen if "SyntaxHighlighter" in u], "the highlighter loaded"
+    finally:
+        context.close()
+
+
+def _query_of(url: str) -> dict[str, str]:
+    return {k: v[0] for k, v in parse_qs(urlsplit(url).query).items()}
