@@ -9,13 +9,20 @@
 
     streamlit run dashboard/server.py     # what `mlkpi serve` starts (in a private folder)
 
-``st.App`` (Streamlit ≥ 1.53's ASGI entry point) takes ``secrets`` and Starlette
-``middleware``: the supported way to set both without touching Streamlit's internals.
+* the cache warm-up (``dashboard/warmup.py``) started with the server, so that the first
+  person to open a link finds the default views computed, or being computed.
+
+``st.App`` (Streamlit ≥ 1.53's ASGI entry point) takes ``secrets``, Starlette
+``middleware`` and a ``lifespan``: the supported way to set these without touching
+Streamlit's internals.
 """
 
 from __future__ import annotations
 
 import sys
+import threading
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 import streamlit as st
@@ -36,10 +43,25 @@ def _access() -> Access | None:
     return load_config(path).access if path else None
 
 
+@asynccontextmanager
+async def _warm_at_start(_app: object) -> AsyncIterator[None]:
+    """Start the warm-up once Streamlit's runtime (and its caches) is up; in a thread, as
+    importing the engines takes a second: the server answers meanwhile."""
+    threading.Thread(target=_start_warmup, name="mlkpi-warmup-start", daemon=True).start()
+    yield
+
+
+def _start_warmup() -> None:
+    from dashboard import warmup
+
+    warmup.maybe_start()
+
+
 _ACCESS = _access()
 app = st.App(
     _HERE / "app.py",
     secrets=auth_secrets(_ACCESS),
+    lifespan=_warm_at_start,
     middleware=[Middleware(FrameHeaders,
                            headers=frame_headers(_ACCESS.embed_from if _ACCESS else ()))],
 )

@@ -68,3 +68,50 @@ def test_equal_calls_share_one_cache_entry_until_the_next_snapshot(store, monkey
         assert len(calls) == 2 and cache.current() == pinned
     data.kpi_series(aug)  # the next run sees the new snapshot
     assert len(calls) == 3
+
+
+def test_callers_of_a_figure_being_computed_wait_for_it_instead_of_computing_it_again(
+        store, monkeypatch) -> None:
+    """The warm-up and the first visitor (or two visitors) asking for the same figure at
+    once: one computes, the others wait and read its result (``st.cache_data`` holds a
+    lock per entry while computing it: the warm-up started with the server relies on it);
+    another figure is not held up; a computation that fails lets the next caller compute."""
+    import threading
+
+    calls, release = [], threading.Event()
+    real = kpi_engine.kpi_report
+
+    def slow(*args, **kwargs):
+        calls.append(args[1].label)
+        if args[1].label == "2026-08":
+            assert release.wait(30)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(kpi_engine, "kpi_report", slow)
+    aug, jul = parse_period("2026-08"), parse_period("2026-07")
+    results: list = []
+    threads = [threading.Thread(target=lambda: results.append(data.kpi_report(aug)))
+               for _ in range(3)]
+    for t in threads:
+        t.start()
+    while not calls:
+        threading.Event().wait(0.01)
+    data.kpi_report(jul)  # another figure: computed while August's is still running
+    assert calls == ["2026-08", "2026-07"]
+    release.set()
+    for t in threads:
+        t.join(30)
+    assert calls == ["2026-08", "2026-07"] and len(results) == 3
+    assert results[0] == results[1] == results[2]
+
+    def failing(*args, **kwargs):
+        calls.append("failed")
+        raise RuntimeError("the store went away")
+
+    monkeypatch.setattr(kpi_engine, "kpi_report", failing)
+    sep = parse_period("2026-09")
+    with pytest.raises(RuntimeError):
+        data.kpi_report(sep)
+    monkeypatch.setattr(kpi_engine, "kpi_report", slow)
+    assert data.kpi_report(sep)["period"] == "2026-09"  # not left waiting on the failure
+    assert calls[-2:] == ["failed", "2026-09"]

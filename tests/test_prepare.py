@@ -70,6 +70,13 @@ def test_the_first_commands_after_an_ingest_need_no_compile(tmp_path: Path, cach
         modules, out = cli_probe("--db", str(db), *command, "--format", "json")
         assert modules == "[]", f"{command} compiled after the ingest had prepared it"
         assert json.loads(out)  # a real report
+    # the 8-quarter series behind the dashboard's tiles, as the dashboard asks for it
+    code = ("import sys; from pathlib import Path; from metrics.kpi.report import kpi_series; "
+            "from metrics.periods import parse_period; "
+            f"s = kpi_series(Path({str(db)!r}), parse_period({quarter.shift(-1).label!r}), "
+            "n=8, grain='quarter'); print(len(s) > 0, 'ibis' in sys.modules)")
+    probe = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert probe.stdout.split() == ["True", "False"], probe.stderr
 
 
 def test_an_ingest_that_stores_nothing_prepares_nothing(tmp_path: Path, cache: Path) -> None:
@@ -85,6 +92,8 @@ def test_prepared_reports_are_not_prepared_again(tmp_path: Path, cache: Path) ->
     _all_but(db, "inference_sli")
     first = prep.prepare(db)
     assert [n for n in first if n.startswith("kpis ")] and first[-1] == "slo"
+    assert [n.replace("series", "kpis") for n in first if n.startswith("series ")] == \
+        [n for n in first if n.startswith("kpis ")]  # each quarter's 8-quarter series too
     assert prep.prepare(db) == []  # every report marked: two small reads, nothing run
     # … and no ibis (nor pandas) imported to find that out: 0.45 s of every later import
     code = ("import sys; from metrics.sql.prepare import prepare; "
@@ -107,7 +116,8 @@ def test_preparing_never_fails_an_ingest(tmp_path: Path, cache: Path,
         raise RuntimeError("a formula bug")
 
     monkeypatch.setattr("metrics.kpi.report.kpi_report", broken)
-    assert prep.prepare(db) == ["slo"]  # the KPI reports failed quietly, the SLO one ran
+    done = prep.prepare(db)  # the KPI reports failed quietly; the series and SLO ones ran
+    assert done[-1] == "slo" and done[:-1] and all(n.startswith("series ") for n in done[:-1])
     monkeypatch.undo()
     monkeypatch.setenv("MLKPI_CACHE_DIR", str(cache))
     assert [n for n in prep.prepare(db) if n.startswith("kpis ")]  # not marked: tried again

@@ -102,3 +102,31 @@ def test_a_named_embedding_origin_is_allowed_and_no_other() -> None:
     assert "x-frame-options" not in answer.headers
     assert answer.headers["content-security-policy"] == (
         "frame-ancestors 'self' https://wiki.example.com")
+
+
+def test_the_server_starts_the_cache_warm_up_without_waiting_for_it(monkeypatch) -> None:
+    """At start the server warms the default views' caches in a thread (so a link opened
+    a few seconds later is drawn from them) and answers meanwhile: the lifespan is
+    entered before the warm-up has even finished starting."""
+    import asyncio
+    import threading
+
+    from dashboard import server, warmup
+
+    started, let_go, threads = threading.Event(), threading.Event(), []
+
+    def maybe_start():
+        threads.append(threading.current_thread().name)
+        started.set()
+        assert let_go.wait(10)
+
+    monkeypatch.setattr(warmup, "maybe_start", maybe_start)
+
+    async def serve() -> bool:
+        async with server._warm_at_start(server.app):
+            entered_first = not let_go.is_set()
+            let_go.set()
+            return entered_first
+
+    assert asyncio.run(serve())
+    assert started.wait(10) and threads == ["mlkpi-warmup-start"]

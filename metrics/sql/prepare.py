@@ -8,7 +8,8 @@ dashboard) start from templates:
 
 * the KPI report of the quarter holding today, of the quarter before it (the dashboard's
   default view) and, for a store whose newest event is older, of the quarter holding
-  that event, each for the whole organisation;
+  that event, each for the whole organisation, and the 8 quarters up to each (the series
+  behind the scorecard's tiles and the quarterly review's table);
 * the SLO report at the newest SLI window, for the whole organisation.
 
 Once a report has run its queries from templates for a code version, a config and a set
@@ -50,8 +51,8 @@ def quarters_to_prepare(now: datetime, newest: datetime | None) -> list[Period]:
 def prepare(db: Path, config: OrgConfig | None = None, now: datetime | None = None
             ) -> list[str]:
     """Run (and so compile) the reports above on ``db``; returns what was prepared, e.g.
-    ``['kpis 2026Q4', 'kpis 2026Q3', 'slo']``. Never raises: a failure is logged and the
-    remaining reports are still prepared."""
+    ``['kpis 2026Q4', 'series 2026Q4', 'kpis 2026Q3', 'series 2026Q3', 'slo']``. Never
+    raises: a failure is logged and the remaining reports are still prepared."""
     from metrics.store.health import event_span, stored_kinds
 
     config = config or OrgConfig()
@@ -64,14 +65,15 @@ def prepare(db: Path, config: OrgConfig | None = None, now: datetime | None = No
         return done
     if span is None:
         return done
-    jobs = [(f"kpis {q.label}", q) for q in quarters_to_prepare(now, span[1])] + [("slo", None)]
+    jobs = [(f"{what} {q.label}", what, q) for q in quarters_to_prepare(now, span[1])
+            for what in ("kpis", "series")] + [("slo", "slo", None)]
     # the reports (and ibis, and pandas: 0.45 s) are imported only when one is not prepared
-    jobs = [(name, q, marker) for name, q in jobs
+    jobs = [(name, what, q, marker) for name, what, q in jobs
             if not (marker := _marker(config, kinds, name)).exists()]
-    for name, quarter, marker in jobs:
+    for name, what, quarter, marker in jobs:
         before = fetch_count()
         try:
-            _run(db, quarter, config)
+            _run(db, what, quarter, config)
         except Exception:  # noqa: BLE001 - same: the command that needs it compiles it
             log.info("could not prepare the %s query", name, exc_info=True)
             continue
@@ -81,11 +83,16 @@ def prepare(db: Path, config: OrgConfig | None = None, now: datetime | None = No
     return done
 
 
-def _run(db: Path, quarter: Period | None, config: OrgConfig) -> None:
-    """The KPI report of ``quarter`` for the organisation, or with None the SLO report."""
-    if quarter is None:
+def _run(db: Path, what: str, quarter: Period | None, config: OrgConfig) -> None:
+    """One report for the whole organisation: ``kpis`` (the quarter's KPI report),
+    ``series`` (the 8 quarters up to it, as the scorecard's tiles and the quarterly review
+    ask for them) or ``slo``."""
+    if what == "slo":
         from metrics.slo.report import slo_report
         slo_report(db, config=config)
+    elif what == "series":
+        from metrics.kpi.report import kpi_series
+        kpi_series(db, quarter, n=8, config=config, grain="quarter")
     else:
         from metrics.kpi.report import kpi_report
         kpi_report(db, quarter, config=config)
