@@ -115,3 +115,18 @@ def test_callers_of_a_figure_being_computed_wait_for_it_instead_of_computing_it_
     monkeypatch.setattr(kpi_engine, "kpi_report", slow)
     assert data.kpi_report(sep)["period"] == "2026-09"  # not left waiting on the failure
     assert calls[-2:] == ["failed", "2026-09"]
+
+
+def test_the_dashboards_modules_import_no_ibis() -> None:
+    """The compiled templates answer the default views without ibis; importing it with the
+    dashboard's modules cost the first page after a start 0.5 s (the SLO charts, which do
+    use it, import it when drawn)."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    code = ("import sys; from dashboard import cache, components, data, filters, signin, "
+            "stored, tiles, warmup; print('ibis' in sys.modules)")
+    probe = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                           cwd=Path(__file__).resolve().parent.parent)
+    assert probe.stdout.strip() == "False", probe.stderr[-2000:]

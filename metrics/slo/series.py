@@ -13,17 +13,18 @@ import math
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import ibis
 import pandas as pd
-from ibis.backends.duckdb import Backend
-from ibis.expr.types import Table
 
 from metrics.config import OrgConfig
 from metrics.slo.alerts import LOOKBACKS
 from metrics.slo.objectives import Objective
 from metrics.slo.queries import endpoint_objectives, resolve_at
-from metrics.sql.backend import open_backend
+
+if TYPE_CHECKING:
+    from ibis.backends.duckdb import Backend
+    from ibis.expr.types import Table
 
 SERIES_LOOKBACKS = ("1h", "6h", "3d")
 MAX_POINTS = 2000
@@ -47,6 +48,8 @@ def burn_rate_series(db: Path, endpoint: str, at: datetime | None = None,
     of `step`), burn_rate: the burn rate at each step
     t = at − (n−1)·step … at (n = days ÷ step), over windows starting in [t − w, t).
     burn_rate is NaN where the look-back has no requests."""
+    import ibis  # here: the dashboard imports this module, ibis only its SLO charts (0.5 s)
+
     step_s = parse_step(step)
     if any(LOOKBACKS[w] % step_s for w in lookbacks) or (days * 86400) % step_s:
         raise ValueError(f"step {step} must divide {', '.join(lookbacks)} and {days} days; "
@@ -86,6 +89,8 @@ def budget_burndown(db: Path, endpoint: str, at: datetime | None = None,
     slo_report's budget_remaining and earlier rows never move when later traffic is quiet.
     ideal(d) = 100 × (1 − d ÷ W), the straight line from 100 to 0. remaining is NaN when
     the window has no requests."""
+    import ibis  # here: the dashboard imports this module, ibis only its SLO charts (0.5 s)
+
     columns = ["day", "budget_remaining", "ideal"]
     with _session(db, endpoint, at, config) as (backend, at, obj):
         if obj is None:
@@ -137,6 +142,8 @@ def _bucketed(backend: Backend, endpoint: str, origin: datetime, at: datetime,
               step_s: int, count: int) -> Table:
     """b = 0 … count−1 with req, err: the endpoint's sums over windows starting in
     [origin + b·step, origin + (b+1)·step); 0 for a step with no windows."""
+    import ibis  # here: the dashboard imports this module, ibis only its SLO charts (0.5 s)
+
     t = backend.table("inference_sli")
     rows = t.filter(t.endpoint == endpoint, t.window_start >= origin, t.window_start < at)
     b = ((rows.window_start.epoch_seconds() - origin.timestamp()) / step_s).floor()
@@ -151,6 +158,8 @@ def _session(db: Path, endpoint: str, at: datetime | None, config: OrgConfig | N
              ) -> Iterator[tuple[Backend, datetime | None, Objective | None]]:
     """A backend, the resolved ``at`` and the endpoint's objective; closed on exit.
     The objective is None when the endpoint has no row in the longest window before at."""
+    from metrics.sql.backend import open_backend  # ibis: see burn_rate_series
+
     backend = open_backend(Path(db))
     try:
         resolved = resolve_at(backend.con, at)
