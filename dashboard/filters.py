@@ -164,7 +164,7 @@ def _seed_period(choices: list[str]) -> None:
 def _draw_period(choices: list[str], default: str, now: datetime) -> Period:
     """The grouped picker: a kind, then a period of that kind; returns the chosen period."""
     _seed_period(choices)
-    by_grain = {g: [c for c in choices if parse_period(c).grain == g] for g in GRAINS}
+    by_grain = {g: list(labels) for g, labels in _by_grain(tuple(choices)).items()}
 
     def kind_changed() -> None:  # a new kind starts at its latest complete period
         grain = st.session_state["period-kind"]
@@ -193,6 +193,11 @@ def _draw_period(choices: list[str], default: str, now: datetime) -> Period:
                                "period stays in the link. A period still running shows "
                                "its figures to date.")
     return parse_period(default) if chosen == LATEST else parse_period(chosen)
+
+
+@functools.lru_cache(maxsize=64)  # the same choices every run on one snapshot: ~350 parses
+def _by_grain(choices: tuple[str, ...]) -> dict[str, tuple[str, ...]]:
+    return {g: tuple(c for c in choices if parse_period(c).grain == g) for g in GRAINS}
 
 
 def draw(period_choices: list[str], default_period: str, team_choices: list[str],

@@ -121,6 +121,7 @@ def _steps():
     yield lambda: data.kpi_report(period)
     yield lambda: data.kpi_series(period)
     yield lambda: data.kpi_tiles(period)
+    yield lambda: data.scorecard_html(period)
     quarter = quarter_of(period)
     yield lambda: data.kpi_report(quarter)
     yield lambda: data.kpi_series(quarter)

@@ -12,12 +12,9 @@ from dashboard import components, data, filters, tiles
 
 scope = filters.current()
 report = data.kpi_report(scope.period, scope.team, scope.tier)
-facts = data.kpi_tiles(scope.period, scope.team, scope.tier)
-catalog = data.catalog()
 
 st.title("Scorecard" + (" — to date" if report.get("complete") is False else ""))
 components.scope_caption(scope, report)
 st.markdown(f"### {tiles.summary(report, scope)}")
 components.freshness_banner(report, [k["id"] for k in report["kpis"]])
-st.html(tiles.page_html(report, facts, scope, {k: v.what for k, v in catalog.items()},
-                        {k: v.family for k, v in catalog.items()}))
+st.html(data.scorecard_html(scope.period, scope.team, scope.tier))
