@@ -20,8 +20,9 @@ from typing import Any
 
 import pandas as pd
 
-from dashboard import report, stored, views
+from dashboard import report, stored, tiles, views
 from dashboard.cache import Snapshot, cached, current, db_path
+from dashboard.filters import Scope
 from metrics.catalog import Catalog, load_catalog
 from metrics.kpi import report as kpi_engine
 from metrics.kpi.targets import evaluate, resolve_target
@@ -143,9 +144,6 @@ def scorecard_html(snap: Snapshot, period: Period, team: str | None = None,
     """The scorecard's attention list and tiles, one HTML block (``tiles.page_html``),
     cached: a run sends the string instead of drawing 21 tiles again (a third of a
     scorecard run's own time under 16 sessions at once)."""
-    from dashboard import tiles
-    from dashboard.filters import Scope
-
     cat = catalog()
     return tiles.page_html(kpi_report(period, team, tier), kpi_tiles(period, team, tier),
                            Scope(period, team, tier), {k: v.what for k, v in cat.items()},

@@ -120,8 +120,7 @@ def _steps():
     # scorecard (`/`), then quarterly review (`/quarterly`): whole organisation
     yield lambda: data.kpi_report(period)
     yield lambda: data.kpi_series(period)
-    yield lambda: data.kpi_tiles(period)
-    yield lambda: data.scorecard_html(period)
+    yield lambda: data.scorecard_html(period)  # the tiles' series and facts on the way
     quarter = quarter_of(period)
     yield lambda: data.kpi_report(quarter)
     yield lambda: data.kpi_series(quarter)

@@ -22,6 +22,8 @@ from metrics.slo.alerts import LOOKBACKS
 from metrics.slo.objectives import Objective
 from metrics.slo.queries import endpoint_objectives, resolve_at
 
+# ibis (and the backend built on it) is imported where a chart is computed: the dashboard
+# imports this module on every start, and only its SLO charts need ibis (0.5 s).
 if TYPE_CHECKING:
     from ibis.backends.duckdb import Backend
     from ibis.expr.types import Table
@@ -48,7 +50,7 @@ def burn_rate_series(db: Path, endpoint: str, at: datetime | None = None,
     of `step`), burn_rate: the burn rate at each step
     t = at − (n−1)·step … at (n = days ÷ step), over windows starting in [t − w, t).
     burn_rate is NaN where the look-back has no requests."""
-    import ibis  # here: the dashboard imports this module, ibis only its SLO charts (0.5 s)
+    import ibis
 
     step_s = parse_step(step)
     if any(LOOKBACKS[w] % step_s for w in lookbacks) or (days * 86400) % step_s:
@@ -89,7 +91,7 @@ def budget_burndown(db: Path, endpoint: str, at: datetime | None = None,
     slo_report's budget_remaining and earlier rows never move when later traffic is quiet.
     ideal(d) = 100 × (1 − d ÷ W), the straight line from 100 to 0. remaining is NaN when
     the window has no requests."""
-    import ibis  # here: the dashboard imports this module, ibis only its SLO charts (0.5 s)
+    import ibis
 
     columns = ["day", "budget_remaining", "ideal"]
     with _session(db, endpoint, at, config) as (backend, at, obj):
@@ -142,7 +144,7 @@ def _bucketed(backend: Backend, endpoint: str, origin: datetime, at: datetime,
               step_s: int, count: int) -> Table:
     """b = 0 … count−1 with req, err: the endpoint's sums over windows starting in
     [origin + b·step, origin + (b+1)·step); 0 for a step with no windows."""
-    import ibis  # here: the dashboard imports this module, ibis only its SLO charts (0.5 s)
+    import ibis
 
     t = backend.table("inference_sli")
     rows = t.filter(t.endpoint == endpoint, t.window_start >= origin, t.window_start < at)
@@ -158,7 +160,7 @@ def _session(db: Path, endpoint: str, at: datetime | None, config: OrgConfig | N
              ) -> Iterator[tuple[Backend, datetime | None, Objective | None]]:
     """A backend, the resolved ``at`` and the endpoint's objective; closed on exit.
     The objective is None when the endpoint has no row in the longest window before at."""
-    from metrics.sql.backend import open_backend  # ibis: see burn_rate_series
+    from metrics.sql.backend import open_backend
 
     backend = open_backend(Path(db))
     try:

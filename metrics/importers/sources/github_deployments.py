@@ -107,12 +107,11 @@ Status = tuple[object, object, object]  # a deployment status's state, environme
 def _statuses(items: list, doc: Doc) -> Iterator[Rec]:
     """A ``/deployments/{id}/statuses`` list: one record standing for its statuses when
     all are of one deployment (as the API gives them), else one record per status."""
-    url, one = items[0].get("deployment_url") if isinstance(items[0], dict) else None, True
     for item in items:
         if not isinstance(item, dict) or "deployment_url" not in item or "state" not in item:
             raise ShapeError(_NOT_OURS)
-        one = one and item["deployment_url"] == url
-    if one:
+    url = items[0]["deployment_url"]
+    if all(item["deployment_url"] == url for item in items):
         yield Rec({"statuses": [_as_status(item) for item in items]}, doc.file, doc.line,
                   None, {"type": "statuses", "id": _tail_id(url)}, count=len(items))
         return
