@@ -87,6 +87,28 @@ def measure(db: Path, period: str, timeout: float = LOAD_TIMEOUT_S) -> dict[str,
     return out
 
 
+def measure_cold(db: Path, env: dict[str, str], timeout: float = LOAD_TIMEOUT_S) -> float:
+    """Seconds to the scorecard fully rendered, first load after a start of a server run
+    with ``env`` (``{"MLKPI_ANSWERS": "0"}``: every figure computed, nothing kept read)."""
+    bs = _support()
+    from metrics.catalog import load_catalog
+
+    target = _targets(bs, len(load_catalog()))["scorecard"]
+    with bs.DashboardServer(Path(db), start_timeout=120, env=env) as server:
+        async def once() -> float:
+            from playwright.async_api import async_playwright
+
+            async with async_playwright() as pw:
+                browser = await pw.chromium.launch(executable_path=str(bs.CHROMIUM),
+                                                   headless=True, args=bs.LAUNCH_ARGS)
+                try:
+                    ctx = await browser.new_context(viewport=bs.VIEWPORT)
+                    return await _load(bs, ctx, server.url("/"), target, timeout, "scorecard")
+                finally:
+                    await browser.close()
+        return round(asyncio.run(once()), 3)
+
+
 def _exceptions(log: str) -> str:
     """The distinct exception lines of a server log (Rich's colours removed)."""
     plain = re.sub(r"\x1b\[[0-9;]*m", "", log)

@@ -8,6 +8,7 @@ a link keeps its scope across pages (`/slo?team=search&tier=1`).
 
 from __future__ import annotations
 
+import base64
 import copy
 import logging
 import os
@@ -52,8 +53,15 @@ PAGES = [
     ("catalog", "KPI catalog", "catalog", ":material/menu_book:"),
     ("data", "Data health", "data", ":material/monitor_heart:"),
 ]
-# served by this server: an icon name or emoji would be fetched from a CDN by the browser
-FAVICON = os.path.join(_ROOT, "dashboard", "static", "favicon.png")
+# in the page itself: an icon name or emoji would be fetched from a CDN by the browser, and
+# a file would be read, checked and registered again at every run (and fetched by it)
+FAVICON_FILE = os.path.join(_ROOT, "dashboard", "static", "favicon.png")
+
+
+def _favicon() -> str:
+    with open(FAVICON_FILE, "rb") as fh:
+        return "data:image/png;base64," + base64.b64encode(fh.read()).decode()
+
 WITHOUT_DATA = {"catalog", "data"}  # pages that work on an empty store
 KNOWN_ERRORS = (StoreError, ConfigError, CatalogError, PeriodError, NoteError)
 
@@ -96,11 +104,13 @@ def main() -> None:
 
 
 def _main() -> None:
-    st.set_page_config(page_title="mlkpi", page_icon=FAVICON, layout="wide")
+    st.set_page_config(page_title="mlkpi", page_icon=server_tuning.once("favicon", _favicon),
+                       layout="wide")
     data.cap_read_memory()  # before the first read connection of this process
     server_tuning.no_collection_after_runs()
     server_tuning.quiet_server_logs()
     server_tuning.quick_switches()
+    server_tuning.kept_theme()
     who = signin.gate()  # before any data is read: None = sign in first, or not shared
     page = st.navigation(_pages(), position="sidebar" if who else "hidden")
     if who is None:

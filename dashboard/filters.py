@@ -18,7 +18,7 @@ from __future__ import annotations
 import functools
 import re
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, time
 from html import escape
 from urllib.parse import urlencode
 
@@ -29,6 +29,7 @@ from metrics.periods import (
     LATEST,
     Period,
     PeriodError,
+    default_period,
     latest_complete_period,
     parse_period,
     period_containing,
@@ -95,19 +96,6 @@ def _labels(oldest: datetime, newest: datetime, grain: str | None = None) -> tup
     same for every run on one snapshot, so computed once per span)."""
     grains = [grain] if grain else list(GRAINS)
     return tuple(p.label for g in grains for p in _periods(oldest, newest, g))
-
-
-def default_period(oldest: datetime, newest: datetime, now: datetime,
-                   grain: str = "quarter") -> Period:
-    """The latest complete `grain` period that has data (else the one holding the newest
-    event).
-
-    Data 2025-04-01 .. 2026-11-21, now 2026-11-22 -> 2026Q3.
-    """
-    complete = latest_complete_period(now, grain)
-    holding_newest = period_containing(newest, grain)
-    default = complete if complete.start <= holding_newest.start else holding_newest
-    return default if default.label in _labels(oldest, newest) else holding_newest
 
 
 def period_options(oldest: datetime, newest: datetime, now: datetime) -> tuple[list[str], str]:
@@ -186,13 +174,20 @@ def _draw_period(choices: list[str], default: str, now: datetime) -> Period:
     def label(value: str) -> str:
         if value == LATEST:
             return f"Latest complete quarter: {default}"
-        return period_words(parse_period(value), now)
+        return _words(value, now.astimezone(UTC).date())
 
     chosen = st.selectbox("Period", options, key="period", format_func=label,
                           help="The latest complete quarter follows the calendar; a chosen "
                                "period stays in the link. A period still running shows "
                                "its figures to date.")
     return parse_period(default) if chosen == LATEST else parse_period(chosen)
+
+
+@functools.lru_cache(maxsize=4096)  # each run words every option of the picker
+def _words(label: str, day: date) -> str:
+    """``period_words`` on the UTC day ``day``: periods start and end at UTC midnight, so
+    whether one is running is the same all day."""
+    return period_words(parse_period(label), datetime.combine(day, time(12), UTC))
 
 
 @functools.lru_cache(maxsize=64)  # the same choices every run on one snapshot: ~350 parses

@@ -52,8 +52,10 @@ async def _warm_at_start(_app: object) -> AsyncIterator[None]:
 
 
 def _start_warmup() -> None:
-    from dashboard import warmup
+    from dashboard import server_tuning, warmup
 
+    server_tuning.kept_theme()  # before the first session opens
+    server_tuning.quick_switches()  # the warm-up must not hold up the pages' files
     warmup.maybe_start()
 
 

@@ -31,6 +31,7 @@ import gc
 import logging
 import sys
 import threading
+import time
 from collections import deque
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
@@ -95,6 +96,37 @@ def quick_switches() -> None:
     """
     if enabled() and sys.getswitchinterval() != SWITCH_INTERVAL_S:
         sys.setswitchinterval(SWITCH_INTERVAL_S)
+
+
+def kept_theme() -> None:
+    """Build the theme's part of the message that opens a session once per process.
+
+    Streamlit fills it, for each new session, from six config sections, each found by a
+    scan of every config option (~15 % of a scorecard session's server time). The
+    sections are the same for every session until the config is parsed again, which
+    empties what was kept."""
+    if not enabled():
+        return
+    from streamlit.runtime import app_session
+
+    with _LOCK:
+        if getattr(app_session._populate_theme_msg, "kept", False):
+            return
+        original = app_session._populate_theme_msg
+        built: dict[str, Any] = {}
+
+        def populate(msg: Any, section: str = "theme") -> None:
+            found = built.get(section)
+            if found is None:
+                found = type(msg)()
+                original(found, section)
+                built[section] = found
+            if found.ListFields():  # as the original: an empty section sets nothing
+                msg.MergeFrom(found)
+
+        populate.kept = True  # type: ignore[attr-defined]
+        config.on_config_parsed(built.clear, force_connect=True)
+        app_session._populate_theme_msg = populate
 
 
 def once(name: str, build: Callable[[], T]) -> T:
@@ -177,10 +209,43 @@ class Turns:
 _TURNS = Turns(PATIENCE_S)
 
 
-def turn() -> AbstractContextManager[bool]:
+_RUNS = {"running": 0, "last": float("-inf")}  # script runs now, and when one last moved
+
+
+def _ran(delta: int) -> None:
+    with _LOCK:
+        _RUNS["running"] += delta
+        _RUNS["last"] = time.monotonic()
+
+
+@contextmanager
+def turn() -> Iterator[bool]:
     """This process's turns for script runs (see the module's docstring); without the
-    tuning, every run goes at once (yields False: not in a turn)."""
-    return _TURNS.turn() if enabled() else nullcontext(False)
+    tuning, every run goes at once (yields False: not in a turn). Either way the run is
+    counted, for ``wait_quiet``."""
+    _ran(+1)
+    try:
+        with _TURNS.turn() if enabled() else nullcontext(False) as owned:
+            yield owned
+    finally:
+        _ran(-1)
+
+
+def wait_quiet(quiet_s: float, patience_s: float, poll_s: float = 0.1) -> bool:
+    """Wait until no script run has run for ``quiet_s`` seconds (True), or ``patience_s``
+    seconds have passed (False): the warm-up's slow steps wait for the people opening
+    pages, who otherwise share the cores with them. Returns at once without the tuning."""
+    if not enabled():
+        return True
+    deadline = time.monotonic() + patience_s
+    while True:
+        with _LOCK:
+            quiet = _RUNS["running"] == 0 and time.monotonic() - _RUNS["last"] >= quiet_s
+        if quiet:
+            return True
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(poll_s)
 
 
 def aside() -> AbstractContextManager[None]:

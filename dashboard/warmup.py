@@ -6,8 +6,9 @@ so the first person to open a page after an ingest would pay for every engine ca
 ``maybe_start()``: at most every CHECK_EVERY seconds it stats the snapshot, and when the
 mtime is new it starts ONE background thread that calls the same cached `data`
 functions the default views call (scorecard and quarterly review of the default period,
-whole organisation; SLO report and the worst endpoint's charts). `st.cache_data` is
-shared by every session, so the executive opening a shared link gets cached figures.
+whole organisation; SLO report and the worst endpoint's charts; all but the scorecard
+once no page has been drawn for QUIET_S). `st.cache_data` is shared by every session,
+so the executive opening a shared link gets cached figures.
 
 The thread only calls `data` (each engine call opens and closes its own read-only
 connection), never raises, and stops early if a newer snapshot appears meanwhile (the
@@ -30,6 +31,8 @@ from metrics.periods import quarter_of
 log = logging.getLogger("mlkpi.dashboard.warmup")
 
 CHECK_EVERY = 5.0  # seconds between two stats of the snapshot
+QUIET_S = 3.0  # the slow steps wait for this long without a page being drawn …
+PATIENCE_S = 60.0  # … but no longer than this in all
 THREAD_NAME = "mlkpi-warmup"
 _LOCK = threading.Lock()
 _state: dict = {"checked": float("-inf"), "warmed": None, "running": False}
@@ -121,14 +124,19 @@ def _steps():
     yield lambda: data.kpi_report(period)
     yield lambda: data.kpi_series(period)
     yield lambda: data.scorecard_html(period)  # the tiles' series and facts on the way
+    # the other pages wait until no page has been drawn for QUIET_S, so that the people
+    # opening links (mostly the scorecard) do not share the cores with them
+    yield lambda: server_tuning.wait_quiet(QUIET_S, PATIENCE_S)
     quarter = quarter_of(period)
     yield lambda: data.kpi_report(quarter)
     yield lambda: data.kpi_series(quarter)
     yield lambda: data.review_table(quarter)
-    # SLO burn (`/slo`): the report, then the charts of the endpoint shown first
+    # SLO burn (`/slo`): the report, then the charts of the endpoint shown first (they
+    # query the store: ~2 s at 30M SLI rows, ibis imported), again after a quiet spell
     slo = data.slo_report(None, None)
     if slo["endpoints"]:
         worst = slo["endpoints"][0]["endpoint"]
+        yield lambda: server_tuning.wait_quiet(QUIET_S, PATIENCE_S)
         yield lambda: data.recent_burn_rates(worst)
         yield lambda: data.burn_rate_series(worst)
         yield lambda: data.budget_burndown(worst)

@@ -239,6 +239,23 @@ def latest_complete_period(now: datetime, grain: str) -> Period:
     return period_containing(now, grain).shift(-1)
 
 
+def default_period(oldest: datetime, newest: datetime, now: datetime,
+                   grain: str = "quarter") -> Period:
+    """What a report shows unless told otherwise: the latest complete `grain` period that
+    has data, else the one holding the newest event (the dashboard's first view, and the
+    one ``mlkpi ingest`` computes ahead).
+
+    >>> default_period(datetime(2025, 4, 1, tzinfo=UTC), datetime(2026, 11, 21, tzinfo=UTC),
+    ...                datetime(2026, 11, 22, tzinfo=UTC)).label
+    '2026Q3'
+    """
+    complete = latest_complete_period(now, grain)
+    holding_newest = period_containing(newest, grain)
+    default = complete if complete.start <= holding_newest.start else holding_newest
+    has_data = default.start >= period_containing(oldest, grain).start
+    return default if has_data else holding_newest
+
+
 def quarter_of(period: Period) -> Period:
     """The quarter holding the period's start: 2026-08 -> 2026Q3, 2026-W01 -> 2025Q4."""
     return period_containing(period.start, "quarter")

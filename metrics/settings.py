@@ -33,7 +33,7 @@ SETTINGS = (
                              "store); under 'mlkpi serve' the dashboard then shows the "
                              "reports 'mlkpi refresh' stored"),
     Setting("MLKPI_NOTES", "the notes file (default: <store>.notes.sqlite beside the store)"),
-    Setting("MLKPI_CACHE_DIR", "where compiled query templates are kept "
+    Setting("MLKPI_CACHE_DIR", "where compiled query templates and kept answers go "
                                "(default $XDG_CACHE_HOME/mlkpi, else ~/.cache/mlkpi)"),
     Setting("MLKPI_INGEST_MEMORY", "memory limit of the writer, e.g. 2GB "
                                    "(default a quarter of RAM, between 1 and 8 GB)"),
@@ -43,6 +43,9 @@ SETTINGS = (
                                  "(the dashboard sets one; the CLI does not)"),
     Setting("MLKPI_STRICT_TEMPLATES", "1: a query whose template is unstable fails instead "
                                       "of running uncompiled (the tests set it)"),
+    Setting("MLKPI_ANSWERS", "0: every report queries the store, even when the same query "
+                             "was answered on the same content before (default: answers "
+                             "are kept in MLKPI_CACHE_DIR/answers; docs/performance.md)"),
     Setting("MLKPI_WARMUP", "0: the dashboard does not pre-compute pages at start"),
     Setting("MLKPI_SERVER_TUNING", "0: the dashboard's server runs Streamlit as it comes (no "
                                    "turns, gc.freeze or switch interval; docs/performance.md)"),
@@ -103,6 +106,10 @@ def read_memory(environ: Environ = None) -> str | None:
 
 def strict_templates() -> bool:
     return _get("MLKPI_STRICT_TEMPLATES") == "1"
+
+
+def answers() -> bool:
+    return _get("MLKPI_ANSWERS") != "0"
 
 
 def warmup() -> bool:

@@ -154,6 +154,9 @@ def test_no_page_asks_any_host_but_the_server(dashboard, chromium):
             page.wait_for_timeout(500)
             assert seen, name
             assert not _outside(seen), f"{name} asked other hosts: {_outside(seen)}"
+            icons = page.evaluate("[...document.querySelectorAll('link[rel~=icon]')]"
+                                  ".map(l => l.href)")  # in the page: no request at all
+            assert icons and all(i.startswith("data:image/png;base64,") for i in icons), icons
             page.close()
     finally:
         context.close()

@@ -19,7 +19,7 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-from dashboard import warmup
+from dashboard import data, server_tuning, warmup
 from dashboard.filters import period_options
 from dashboard.slo_views import slo_table
 from metrics import compact, present
@@ -296,6 +296,28 @@ def test_warmup_caches_every_engine_call_of_the_default_views(sample_db, monkeyp
         monkeypatch.setattr(module, name, not_warmed)
     for page in ("scorecard", "quarterly", "slo"):
         assert_clean(run(sample_db, page, monkeypatch))
+
+
+def test_warmup_does_the_scorecard_first_and_the_rest_after_a_quiet_spell(
+        sample_db, monkeypatch) -> None:
+    """The scorecard's figures are warmed at once; the quarterly review's and the SLO
+    charts' only once no page has been drawn for a while (they would share the cores with
+    the person opening a link)."""
+    monkeypatch.setenv("MLKPI_DB", str(sample_db))
+    seen: list[str] = []
+    for name in ("kpi_report", "kpi_series", "scorecard_html", "review_table",
+                 "slo_report", "latency_series"):
+        real = getattr(data, name)
+        monkeypatch.setattr(data, name, lambda *a, real=real, name=name, **k:
+                            seen.append(name) or real(*a, **k))
+    monkeypatch.setattr(server_tuning, "wait_quiet",
+                        lambda quiet, patience: seen.append(f"quiet {quiet}") or True)
+    warmup.warm()
+    waits = [i for i, name in enumerate(seen) if name.startswith("quiet")]
+    assert len(waits) == 2 and seen[waits[0]] == f"quiet {warmup.QUIET_S}"
+    assert {"kpi_report", "kpi_series", "scorecard_html"} <= set(seen[:waits[0]])
+    assert "review_table" not in seen[:waits[0]] and "review_table" in seen[waits[0]:]
+    assert "latency_series" in seen[waits[1]:] and "latency_series" not in seen[:waits[1]]
 
 
 def _fresh_warmup(monkeypatch, tmp_path: Path, warm) -> Path:

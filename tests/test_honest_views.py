@@ -207,3 +207,22 @@ def test_quarterly_comparisons_read_pp_for_percentages():
 def test_a_month_caption_reads_naturally():
     assert present.period_span("2026-08", "2026-08-01T00:00:00Z", "2026-09-01T00:00:00Z") \
         == "2026-08 (1 to 31 August 2026)"
+
+
+def test_the_pickers_words_change_at_utc_midnight_when_a_period_ends():
+    """The period picker words each option once per UTC day: a period runs until the UTC
+    midnight that ends it, whatever the hour of the run."""
+    from datetime import date
+
+    from dashboard.filters import _words
+
+    assert _words("2026Q4", date(2026, 12, 31)) == "2026Q4 to date"
+    assert _words("2026Q4", date(2027, 1, 1)) == "2026Q4"
+    assert _words("2026-W53", date(2027, 1, 3)) == "2026-W53 to date"  # Sunday, last day
+    assert _words("2026-W53", date(2027, 1, 4)) == "2026-W53"
+    assert _words("2026-08", date(2026, 8, 31)) == "2026-08 to date"
+    assert _words("2026-08", date(2026, 9, 1)) == "2026-08"
+    for day, label in ((date(2026, 12, 31), "2026Q4"), (date(2027, 1, 1), "2026Q4")):
+        for hour in (0, 23):  # any run of the day says the same as one at its first instant
+            now = datetime.combine(day, datetime.min.time(), UTC).replace(hour=hour)
+            assert _words(label, day) == period_words(parse_period(label), now)

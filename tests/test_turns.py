@@ -168,3 +168,70 @@ def test_one_switch_turns_all_the_server_tuning_off(monkeypatch: pytest.MonkeyPa
     finally:
         config.set_option("runner.postScriptGC", True)
 
+
+
+def test_the_theme_of_a_new_session_is_built_once_and_is_what_streamlit_builds(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+    from streamlit.runtime import app_session
+
+    original = app_session._populate_theme_msg
+    monkeypatch.setattr(app_session, "_populate_theme_msg", original)  # restored after
+    config.get_option("theme.base")  # the config parsed before options are set
+    for name, value in (("theme.primaryColor", "#1f5f8b"), ("theme.base", "light"),
+                        ("theme.sidebar.backgroundColor", "#f4f6f8")):
+        monkeypatch.setattr(config._config_options[name], "_get_val_func",
+                            lambda value=value: value)  # restored after
+
+    def opening(populate) -> ForwardMsg:
+        msg = ForwardMsg()
+        theme = msg.new_session.custom_theme
+        populate(theme)
+        populate(theme.sidebar, "theme.sidebar")
+        populate(theme.dark, "theme.dark")  # nothing set there: stays absent
+        return msg
+
+    expected = opening(original)
+    assert expected.new_session.custom_theme.primary_color == "#1f5f8b"
+    assert not expected.new_session.custom_theme.HasField("dark")
+    calls = []
+    monkeypatch.setattr(config, "get_options_for_section",
+                        lambda section, real=config.get_options_for_section:
+                        calls.append(section) or real(section))
+    server_tuning.kept_theme()
+    assert app_session._populate_theme_msg is not original
+    assert opening(app_session._populate_theme_msg) == expected
+    assert len(calls) == 3  # built once per section …
+    assert opening(app_session._populate_theme_msg) == expected
+    assert len(calls) == 3  # … and kept for the next session
+    server_tuning.kept_theme()  # a second call changes nothing
+    assert opening(app_session._populate_theme_msg) == expected and len(calls) == 3
+
+
+def test_the_warm_up_waits_for_a_quiet_spell_but_not_for_ever(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(server_tuning, "_RUNS", {"running": 0, "last": float("-inf")})
+    assert server_tuning.wait_quiet(0.2, 1.0) is True  # nothing ran yet: at once
+    drawing, release = threading.Event(), threading.Event()
+
+    def run() -> None:
+        with server_tuning.turn():
+            drawing.set()
+            release.wait(5)
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    drawing.wait(5)
+    started = time.perf_counter()
+    assert server_tuning.wait_quiet(0.2, 0.4) is False  # a page still drawing: gives up
+    assert 0.4 <= time.perf_counter() - started < 1.0
+    release.set()
+    thread.join(5)
+    ended = time.perf_counter()
+    assert server_tuning.wait_quiet(0.3, 5.0) is True
+    assert time.perf_counter() - ended >= 0.3  # quiet for 0.3 s since the run ended
+    monkeypatch.setenv("MLKPI_SERVER_TUNING", "0")
+    with server_tuning.turn():
+        started = time.perf_counter()
+        assert server_tuning.wait_quiet(10, 10) is True  # no tuning: never waits
+        assert time.perf_counter() - started < 0.1

@@ -133,6 +133,21 @@ def kpi_series(db: Path, end: Period, n: int = 8, kpi_ids: list[str] | None = No
     end=2026-08, n=3: a monthly KPI gets 2026-06..2026-08, a weekly one 2026-W29..W31,
     a quarterly one 2026Q1..2026Q3.
     """
+    import pandas as pd
+
+    rows = series_rows(db, end, n, kpi_ids, team, tier, config, grain, now, backend)
+    frame = pd.DataFrame(rows, columns=SERIES_COLUMNS)
+    for column in ("value", "target", "stretch", "change"):
+        frame[column] = frame[column].astype("float64")
+    frame["sample_size"] = frame["sample_size"].astype("int64")
+    return frame
+
+
+def series_rows(db: Path, end: Period, n: int = 8, kpi_ids: list[str] | None = None,
+                team: str | None = None, tier: int | None = None,
+                config: OrgConfig | None = None, grain: str | None = None,
+                now: datetime | None = None, backend: str | None = None) -> list[dict]:
+    """``kpi_series`` as a list of row dicts (SERIES_COLUMNS), without pandas."""
     now = now or datetime.now(UTC)
     catalog = load_catalog()
     config = config or OrgConfig()
@@ -160,13 +175,7 @@ def kpi_series(db: Path, end: Period, n: int = 8, kpi_ids: list[str] | None = No
                          "target": target.value, "stretch": target.stretch,
                          "change": judged["change"], "provisional": elapsed < 1.0,
                          "pace": catalog[kpi_id].pace and elapsed < 1.0})
-    import pandas as pd
-
-    frame = pd.DataFrame(rows, columns=SERIES_COLUMNS)
-    for column in ("value", "target", "stretch", "change"):
-        frame[column] = frame[column].astype("float64")
-    frame["sample_size"] = frame["sample_size"].astype("int64")
-    return frame
+    return rows
 
 
 def _check_ids(kpi_ids: Sequence[str] | None, catalog: Catalog) -> list[str]:

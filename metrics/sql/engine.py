@@ -75,6 +75,7 @@ class DuckDBEngine(Engine):
     def __init__(self, con: duckdb.DuckDBPyConnection) -> None:
         self.con = con
         self._backend = None
+        self._content: list[str | None] = []  # the store's stamp, read at the first fetch
 
     @property
     def backend(self) -> Any:
@@ -85,9 +86,16 @@ class DuckDBEngine(Engine):
         return self._backend
 
     def fetch(self, query: Query) -> list[dict[str, Any]]:
+        """The query's rows; kept for the store's content (``metrics.sql.answers``)."""
+        from metrics.sql import answers
         from metrics.sql.templates import fetch
 
-        return fetch(self.con, query)
+        if not self._content:
+            self._content.append(answers.stamp(self.con))
+        key = (query.name, query.shape, sorted(query.params.items()),
+               sorted((t, sorted(c.items())) for t, c in query.tables.items()))
+        return answers.remembered(self.con, key, lambda: fetch(self.con, query),
+                                  self._content[0])
 
     def table(self, kind: str) -> ir.Table:
         return self.backend.table(kind)

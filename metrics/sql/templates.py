@@ -239,11 +239,17 @@ def _read(path: Path) -> str | None:
 
 
 def _write(path: Path, sql: str) -> None:
-    """Atomically (a reader never sees half a template); silently skipped if unwritable."""
+    write_cache_file(path, sql.encode())
+
+
+def write_cache_file(path: Path, raw: bytes) -> bool:
+    """Write a file of the cache atomically (a reader never sees half of it); False, and
+    nothing written, when the cache is unwritable: that only costs speed."""
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_suffix(f".{os.getpid()}.{threading.get_ident()}.tmp")
-        tmp.write_text(sql)
+        tmp.write_bytes(raw)
         os.replace(tmp, path)
     except OSError:
-        pass
+        return False
+    return True

@@ -22,6 +22,7 @@ import fcntl
 import os
 import re
 import time
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -72,6 +73,7 @@ def create_schema(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(
         "INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)", [str(SCHEMA_VERSION)]
     )
+    con.execute("INSERT OR IGNORE INTO meta VALUES ('store_id', ?)", [uuid.uuid4().hex])
     for kind in KINDS.values():
         con.execute(kind_ddl(kind))
         con.execute(
@@ -118,6 +120,10 @@ def writer(db: Path, wait_seconds: float = 600.0) -> Iterator[duckdb.DuckDBPyCon
             # staging and typed copies of a big batch spill to <db>.tmp rather than fill RAM
             con.execute(f"SET memory_limit = '{_writer_memory()}'")
             create_schema(con)
+            # before anything is written: readers key the answers they keep on this stamp
+            # (metrics.sql.answers), so no content is ever published under an older one
+            con.execute("INSERT OR REPLACE INTO meta VALUES ('content_stamp', ?)",
+                        [uuid.uuid4().hex])
             repair.quarantine_out_of_bounds(con)  # once per store: what older versions let in
             yield con
         finally:
