@@ -27,8 +27,9 @@ def test_bench_prints_every_figure_and_the_answers_agree(tmp_path):
     for step in ("ingest_parquet", "ingest_csv"):
         assert steps[step]["rows"] == 60000 and steps[step]["rows_per_s"] > 0
         assert steps[step]["peak_gb"] > 0
-    for step in ("kpis", "slo", "kpis_first", "slo_first"):
+    for step in ("kpis", "slo", "kpis_first", "slo_first", "kpis_kept", "slo_kept"):
         assert steps[step]["seconds"] > 0 and steps[step]["exit"] == 0
+    assert steps["kept_agree"] is True  # kept answers read back = computed afresh
     assert steps["agreement"] == {"agree": True, "checked": steps["agreement"]["checked"],
                                   "differences": []}
     assert steps["agreement"]["checked"] > 2
@@ -37,6 +38,7 @@ def test_bench_prints_every_figure_and_the_answers_agree(tmp_path):
                   "first run after the ingests"):
         assert label in table
     assert "agree on every answer: yes" in table
+    assert "kept answers equal the ones computed afresh: yes" in table
 
 
 def test_the_chunked_pandas_script_gives_the_whole_file_answers(tmp_path):
