@@ -147,6 +147,25 @@ def test_every_write_session_stamps_the_store_anew(tmp_path: Path) -> None:
     assert len(stores) == 1 and len(contents) == 3
 
 
+def test_a_connection_that_may_write_is_never_answered(tmp_path: Path, cache: Path) -> None:
+    """Within a write session the stamp is already the new one while rows still change:
+    nothing read there is kept, nor read back."""
+    db = _store(tmp_path)
+    with writer(db) as con:
+        assert answers.stamp(con) is None
+        rows = answers.remembered(con, ("w",), lambda: con.execute(
+            "SELECT team FROM team ORDER BY team").fetchall())
+        con.execute("INSERT INTO team (team) VALUES ('z')")
+        assert answers.remembered(con, ("w",), lambda: con.execute(
+            "SELECT team FROM team ORDER BY team").fetchall()) == [*rows, ("z",)]
+    assert not (cache / "answers").exists()
+    reader = connect_read(db)
+    try:
+        assert answers.stamp(reader) is not None
+    finally:
+        reader.close()
+
+
 def test_answers_off_or_no_stamp_means_every_query_runs(
         tmp_path: Path, cache: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     db = _store(tmp_path)

@@ -4,8 +4,9 @@ Every write session stamps the store with a new random value before it writes an
 (``metrics.store.db.writer``: ``meta.content_stamp``), and each store has an id of its
 own (``meta.store_id``). A reader reads both through the very connection it queries, so
 two reads that find the same stamp read the same content, whichever snapshot file or copy
-they opened. The rows a query returned are then kept under (code version, store id,
-stamp, the query) in ``$MLKPI_CACHE_DIR/answers/``:
+they opened. Only read-only connections are answered: inside a write session the stamp is
+already the new one while rows still change. The rows a query returned are then kept
+under (code version, store id, stamp, the query) in ``$MLKPI_CACHE_DIR/answers/``:
 
     remembered(con, ("kpis", shape, params), lambda: run(con, query))
     # the first call runs the query and keeps its rows; later calls on the same content,
@@ -47,16 +48,22 @@ STALE_AFTER_S = 600  # another content's answers of the same store are removed t
 
 def stamp(con: duckdb.DuckDBPyConnection) -> str | None:
     """'<store id>/<content stamp>' as this connection reads the store; None when the
-    store has none (written by an older version) or answers are off."""
+    store has none (written by an older version), when answers are off, and on any
+    connection that may write: only a read-only connection (to a published snapshot,
+    which never changes) reads the content its stamp names."""
     if not settings.answers():
         return None
     try:
-        found = dict(con.execute("SELECT key, value FROM meta WHERE key IN "
-                                 "('store_id', 'content_stamp')").fetchall())
+        found = dict(con.execute(
+            "SELECT 'access_mode', current_setting('access_mode') UNION ALL "
+            "SELECT key, value FROM meta WHERE key IN ('store_id', 'content_stamp')"
+        ).fetchall())
     except duckdb.Error:
         return None
     store, content = found.get("store_id"), found.get("content_stamp")
-    return f"{store}/{content}" if store and content else None
+    if found.get("access_mode") != "read_only" or not (store and content):
+        return None
+    return f"{store}/{content}"
 
 
 def remembered(con: duckdb.DuckDBPyConnection, key: tuple, compute: Callable[[], Rows],

@@ -35,6 +35,7 @@ from metrics.store import recovery, repair, snapshots
 from metrics.store.snapshots import snapshot_path
 
 SCHEMA_VERSION = 1
+META_DDL = "CREATE TABLE IF NOT EXISTS meta (key VARCHAR PRIMARY KEY, value VARCHAR)"
 DEFAULT_DB = "mlkpi.duckdb"
 
 READ_CONFIG = {
@@ -67,13 +68,22 @@ def kind_ddl(kind: Kind, table: str | None = None, extra: str = "") -> str:
     return f'CREATE TABLE IF NOT EXISTS "{table or kind.name}" ({cols}, _ingest_id BIGINT{extra})'
 
 
+def stamp_content(con: duckdb.DuckDBPyConnection) -> None:
+    """Give the store a new content stamp (and its id, once), before a write session
+    changes anything, even its schema: readers key the answers they keep on it
+    (``metrics.sql.answers``), so no content is ever published under an older stamp."""
+    con.execute(META_DDL)
+    con.execute("INSERT OR IGNORE INTO meta VALUES ('store_id', ?)", [uuid.uuid4().hex])
+    con.execute("INSERT OR REPLACE INTO meta VALUES ('content_stamp', ?)",
+                [uuid.uuid4().hex])
+
+
 def create_schema(con: duckdb.DuckDBPyConnection) -> None:
     """Create every table of the store (idempotent)."""
-    con.execute("CREATE TABLE IF NOT EXISTS meta (key VARCHAR PRIMARY KEY, value VARCHAR)")
+    con.execute(META_DDL)
     con.execute(
         "INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)", [str(SCHEMA_VERSION)]
     )
-    con.execute("INSERT OR IGNORE INTO meta VALUES ('store_id', ?)", [uuid.uuid4().hex])
     for kind in KINDS.values():
         con.execute(kind_ddl(kind))
         con.execute(
@@ -119,11 +129,8 @@ def writer(db: Path, wait_seconds: float = 600.0) -> Iterator[duckdb.DuckDBPyCon
             con.execute("SET enable_progress_bar = false")  # ours goes to stderr, on a tty
             # staging and typed copies of a big batch spill to <db>.tmp rather than fill RAM
             con.execute(f"SET memory_limit = '{_writer_memory()}'")
+            stamp_content(con)
             create_schema(con)
-            # before anything is written: readers key the answers they keep on this stamp
-            # (metrics.sql.answers), so no content is ever published under an older one
-            con.execute("INSERT OR REPLACE INTO meta VALUES ('content_stamp', ?)",
-                        [uuid.uuid4().hex])
             repair.quarantine_out_of_bounds(con)  # once per store: what older versions let in
             yield con
         finally:
