@@ -125,6 +125,7 @@ def kept_theme() -> None:
                 msg.MergeFrom(found)
 
         populate.kept = True  # type: ignore[attr-defined]
+        populate.original = original  # type: ignore[attr-defined]
         config.on_config_parsed(built.clear, force_connect=True)
         app_session._populate_theme_msg = populate
 

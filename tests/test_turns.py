@@ -175,7 +175,9 @@ def test_the_theme_of_a_new_session_is_built_once_and_is_what_streamlit_builds(
     from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
     from streamlit.runtime import app_session
 
-    original = app_session._populate_theme_msg
+    # Streamlit's own (an app run earlier in this process may have kept the theme already)
+    original = getattr(app_session._populate_theme_msg, "original",
+                       app_session._populate_theme_msg)
     monkeypatch.setattr(app_session, "_populate_theme_msg", original)  # restored after
     config.get_option("theme.base")  # the config parsed before options are set
     for name, value in (("theme.primaryColor", "#1f5f8b"), ("theme.base", "light"),
