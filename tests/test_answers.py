@@ -72,8 +72,8 @@ def test_rows_holding_another_type_are_not_kept_but_still_answered(tmp_path: Pat
     con = connect_read(db)
     try:
         rows = [{"blob": b"\x00"}]
-        assert answers.remembered(con, ("t",), lambda: rows) is rows
-        assert answers.remembered(con, ("t",), lambda: [{"blob": b"\x01"}]) == [
+        assert answers.remembered(answers.stamp(con), ("t",), lambda: rows) is rows
+        assert answers.remembered(answers.stamp(con), ("t",), lambda: [{"blob": b"\x01"}]) == [
             {"blob": b"\x01"}]  # nothing was kept: computed again
     finally:
         con.close()
@@ -153,10 +153,10 @@ def test_a_connection_that_may_write_is_never_answered(tmp_path: Path, cache: Pa
     db = _store(tmp_path)
     with writer(db) as con:
         assert answers.stamp(con) is None
-        rows = answers.remembered(con, ("w",), lambda: con.execute(
+        rows = answers.remembered(answers.stamp(con), ("w",), lambda: con.execute(
             "SELECT team FROM team ORDER BY team").fetchall())
         con.execute("INSERT INTO team (team) VALUES ('z')")
-        assert answers.remembered(con, ("w",), lambda: con.execute(
+        assert answers.remembered(answers.stamp(con), ("w",), lambda: con.execute(
             "SELECT team FROM team ORDER BY team").fetchall()) == [*rows, ("z",)]
     assert not (cache / "answers").exists()
     reader = connect_read(db)

@@ -8,7 +8,7 @@ they opened. Only read-only connections are answered: inside a write session the
 already the new one while rows still change. The rows a query returned are then kept
 under (code version, store id, stamp, the query) in ``$MLKPI_CACHE_DIR/answers/``:
 
-    remembered(con, ("kpis", shape, params), lambda: run(con, query))
+    remembered(stamp(con), ("kpis", shape, params), lambda: run(con, query))
     # the first call runs the query and keeps its rows; later calls on the same content,
     # in any process, read them (a few ms instead of a scan of 30M rows)
 
@@ -66,11 +66,10 @@ def stamp(con: duckdb.DuckDBPyConnection) -> str | None:
     return f"{store}/{content}"
 
 
-def remembered(con: duckdb.DuckDBPyConnection, key: tuple, compute: Callable[[], Rows],
-               content: str | None = None) -> Rows:
-    """``compute()``'s rows, kept for the content ``con`` reads (``stamp``; pass it as
-    ``content`` when already read). ``key`` names the query with every value it takes."""
-    content = content or stamp(con)
+def remembered(content: str | None, key: tuple, compute: Callable[[], Rows]) -> Rows:
+    """``compute()``'s rows, kept for ``content`` (the ``stamp`` of the connection
+    ``compute`` reads; None: nothing kept). ``key`` names the query with every value it
+    takes."""
     if content is None:
         return compute()
     path = _path(content, key)

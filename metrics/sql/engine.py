@@ -16,6 +16,7 @@ its timestamps are presented as UTC whatever the engine or the host's time zone.
 from __future__ import annotations
 
 import contextlib
+import functools
 import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -75,7 +76,6 @@ class DuckDBEngine(Engine):
     def __init__(self, con: duckdb.DuckDBPyConnection) -> None:
         self.con = con
         self._backend = None
-        self._content: list[str | None] = []  # the store's stamp, read at the first fetch
 
     @property
     def backend(self) -> Any:
@@ -90,12 +90,16 @@ class DuckDBEngine(Engine):
         from metrics.sql import answers
         from metrics.sql.templates import fetch
 
-        if not self._content:
-            self._content.append(answers.stamp(self.con))
         key = (query.name, query.shape, sorted(query.params.items()),
                sorted((t, sorted(c.items())) for t, c in query.tables.items()))
-        return answers.remembered(self.con, key, lambda: fetch(self.con, query),
-                                  self._content[0])
+        return answers.remembered(self.content, key, lambda: fetch(self.con, query))
+
+    @functools.cached_property
+    def content(self) -> str | None:
+        """The store's content stamp (``metrics.sql.answers``), read at the first fetch."""
+        from metrics.sql import answers
+
+        return answers.stamp(self.con)
 
     def table(self, kind: str) -> ir.Table:
         return self.backend.table(kind)

@@ -41,20 +41,15 @@ INGEST_COLUMNS = ["ingest_id", "ingested_at", "kind", "files", "inserted", "upda
                   "duplicates", "quarantined", "extra_columns"]
 
 
-def _rows(db: Path, sql: str, params: list | None = None) -> list[tuple]:
+def _rows(db: Path, sql: str, params: list | None = None, keep: bool = False) -> list[tuple]:
+    """The rows of ``sql``; with ``keep``, kept for the store's content
+    (``metrics.sql.answers``): the filters' teams and tiers scan every event table (0.4 s
+    at 30M SLI rows)."""
     con = connect_read(Path(db))
     try:
-        return con.execute(sql, params or []).fetchall()
-    finally:
-        con.close()
-
-
-def _kept_rows(db: Path, sql: str) -> list[tuple]:
-    """``_rows``, kept for the store's content (``metrics.sql.answers``): the filters'
-    teams and tiers scan every event table (0.4 s at 30M SLI rows)."""
-    con = connect_read(Path(db))
-    try:
-        return answers.remembered(con, ("health", sql), lambda: con.execute(sql).fetchall())
+        content = answers.stamp(con) if keep else None
+        return answers.remembered(content, ("health", sql, params),
+                                  lambda: con.execute(sql, params or []).fetchall())
     finally:
         con.close()
 
@@ -90,7 +85,7 @@ def event_span(db: Path) -> tuple[datetime, datetime] | None:
     parts = " UNION ALL ".join(
         f'SELECT min("{col}")::TIMESTAMPTZ AS lo, max("{col}")::TIMESTAMPTZ AS hi FROM "{table}"'
         for table, col in _dated_kinds())
-    rows = _kept_rows(db, f"SELECT min(lo), max(hi) FROM ({parts})")
+    rows = _rows(db, f"SELECT min(lo), max(hi) FROM ({parts})", keep=True)
     lo, hi = rows[0] if rows else (None, None)
     if lo is None or hi is None:
         return None
@@ -102,21 +97,21 @@ def stored_kinds(db: Path) -> list[str]:
     parts = " UNION ALL ".join(f"SELECT {i} AS i FROM (SELECT 1 FROM \"{name}\" LIMIT 1)"
                                for i, name in enumerate(KINDS))
     names = list(KINDS)
-    return [names[i] for (i,) in sorted(_kept_rows(db, parts))]
+    return [names[i] for (i,) in sorted(_rows(db, parts, keep=True))]
 
 
 def team_names(db: Path) -> list[str]:
     """Teams on the roster and teams seen in any kind with a team column, sorted."""
     tables = [kind.name for kind in KINDS.values() if kind.has_column("team")]
     union = " UNION ".join(f'SELECT DISTINCT team FROM "{table}"' for table in tables)
-    return sorted(str(row[0]) for row in _kept_rows(db, union) if row[0])
+    return sorted(str(row[0]) for row in _rows(db, union, keep=True) if row[0])
 
 
 def tiers_seen(db: Path) -> list[int]:
     """Tiers that any stored event with a tier column carries, sorted."""
     tables = [kind.name for kind in KINDS.values() if kind.has_column("tier")]
     union = " UNION ".join(f'SELECT DISTINCT tier FROM "{table}"' for table in tables)
-    return sorted(int(row[0]) for row in _kept_rows(db, union) if row[0] is not None)
+    return sorted(int(row[0]) for row in _rows(db, union, keep=True) if row[0] is not None)
 
 
 class ScopeError(MlkpiError):
