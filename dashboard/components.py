@@ -148,8 +148,7 @@ def kpi_page(title: str, kpi_ids: list[str]) -> tuple[Scope, dict[str, Any]]:
     ``kpi_ids``; returns the scope and the period's KPI report the page draws from."""
     scope = filters.current()
     report = data.kpi_report(scope.period, scope.team, scope.tier)
-    st.title(title)
-    scope_caption(scope, report)
+    page_head(title, scope_text(scope, report))
     freshness_banner(report, kpi_ids)
     return scope, report
 
@@ -163,19 +162,29 @@ def freshness_banner(report: dict[str, Any], kpi_ids: list[str]) -> None:
                    icon="⏳")
 
 
-def scope_caption(scope: Scope, report: dict[str, Any] | None = None) -> None:
+def page_head(title: str, caption: str, headline: str | None = None) -> None:
+    """The page's title, its caption (small, grey) and an optional headline, drawn as one
+    element: each element is a message the server sends and the browser draws, and the
+    executive's page is opened by many people at once. Only ``title`` and ``headline``
+    may hold Markdown (ours); the caption is shown as typed."""
+    parts = [f"# {title}", f":gray[:small[{plain(caption)}]]"]
+    if headline:
+        parts.append(f"### {headline}")
+    st.markdown("\n\n".join(parts))
+
+
+def scope_text(scope: Scope, report: dict[str, Any] | None = None) -> str:
     """'2026Q3 (1 July to 30 September 2026) · search'; a running period says 'to date',
     the instant its figures stand at and the share elapsed. The period named is the
     report's (the quarterly review shows the quarter holding a chosen month)."""
     if not report or not report.get("period_start"):
-        st.caption(f"{scope.period_text} · {plain(scope.words)}")
-        return
+        return f"{scope.period_text} · {scope.words}"
     text = present.period_span(report["period"], report["period_start"], report["period_end"])
     if report.get("complete") is False:
         text += (f" — to date, figures as of {present.instant(report.get('as_of'))}, "
                  f"{present.number(100 * float(report.get('elapsed') or 0))} % of the period "
                  "elapsed; every status is provisional")
-    st.caption(f"{text} · {plain(scope.words)}")
+    return f"{text} · {scope.words}"
 
 
 def table(df: pd.DataFrame, **kwargs: Any) -> None:

@@ -204,7 +204,6 @@ def draw(period_choices: list[str], default_period: str, team_choices: list[str]
     _notice("team", teams, "a known team (no stored event mentions it)")
     _notice("tier", tiers, "a tier any stored event has")
     with st.sidebar:
-        st.caption("Scope — shared by every page and kept in the link")
         period = _draw_period(period_choices, default_period, now)
         team = st.selectbox("Team", teams, key="team", bind="query-params",
                             format_func=_all("All teams"))
@@ -249,9 +248,10 @@ def url_choice(key: str, options: list[str], label: str, **kwargs) -> str:
 
 
 def copy_link() -> None:
-    """The view's link, in a read-only box with a Copy button. Not ``st.code``, whose copy
-    button brought the code highlighter (1.5 MB of script, 0.4-0.8 s of the browser's
-    time) into every page."""
+    """The view's link, in a read-only box with a Copy button, under a line saying that
+    the scope is shared by every page and kept in the link (one element). Not ``st.code``,
+    whose copy button brought the code highlighter (1.5 MB of script, 0.4-0.8 s of the
+    browser's time) into every page."""
     base = st.context.url or ""
     base = base.split("?")[0]
     params = {k: st.query_params[k] for k in URL_KEYS if k in st.query_params}
@@ -267,7 +267,8 @@ def copy_link() -> None:
 # value, escaped. Where the clipboard is not offered (plain HTTP to another host than
 # localhost), the box's text is selected for Ctrl+C and the button says so.
 COPY_LINK = """<div class="mk-link"><div class="mk-link-label"
- style="font-size:.8rem;opacity:.7;margin-bottom:.25rem">Link to this view</div>
+ style="font-size:.8rem;opacity:.7;margin-bottom:.25rem">Link to this view: the scope above
+ is shared by every page and kept in the link</div>
 <div style="display:flex;gap:.4rem"><input class="mk-link-text" readonly value="{link}"
  aria-label="Link to this view" style="flex:1;min-width:0;font:inherit;font-size:.8rem;
  padding:.3rem .4rem;border:1px solid rgba(128,128,128,.45);border-radius:.4rem;

@@ -103,6 +103,21 @@ def default_period(db: Path) -> str:
     return period_options(oldest, newest, datetime.now(UTC))[1]
 
 
+def page_head(at: AppTest) -> list[str]:
+    """[title, caption, headline] as a reader sees them: from the one Markdown element
+    ``components.page_head`` draws (Markdown escapes and the caption's style removed), or
+    the title of a page without a scope."""
+    if at.title:
+        return [at.title[0].value]
+    for element in at.markdown:
+        if element.value.startswith("# "):
+            parts = element.value.split("\n\n")
+            caption = re.sub(r"\\(.)", r"\1", parts[1].removeprefix(":gray[:small[")[:-2])
+            return [parts[0].removeprefix("# "), caption,
+                    *(p.removeprefix("### ") for p in parts[2:])]
+    return []
+
+
 def chart_specs(at: AppTest) -> list[dict]:
     return [json.loads(chart.proto.spec) for chart in at.get("plotly_chart")]
 
@@ -113,7 +128,7 @@ def chart_specs(at: AppTest) -> list[dict]:
 def test_page_renders_on_sample_store(page: str, sample_db: Path, monkeypatch) -> None:
     at = run(sample_db, page, monkeypatch)
     assert_clean(at)
-    assert at.title[0].value.startswith(TITLES[page])
+    assert page_head(at)[0].startswith(TITLES[page])
     if page == "scorecard":  # tiles with sparklines, no Plotly chart
         assert len(tiles_of(at)) == len(load_catalog()) and not at.get("plotly_chart")
     else:
@@ -124,7 +139,7 @@ def test_page_renders_on_sample_store(page: str, sample_db: Path, monkeypatch) -
 def test_page_renders_on_empty_store(page: str, empty_db: Path, monkeypatch) -> None:
     at = run(empty_db, page, monkeypatch)
     assert_clean(at)
-    assert at.title[0].value.startswith(TITLES[page])
+    assert page_head(at)[0].startswith(TITLES[page])
     if page not in WORK_WITHOUT_DATA:
         assert any("No events yet" in i.value for i in at.info)
 
@@ -143,7 +158,7 @@ def test_default_period_is_latest_complete_quarter_with_data(sample_db, monkeypa
     at = run(sample_db, monkeypatch=monkeypatch)
     assert at.selectbox(key="period").value == "latest"  # the live first choice
     # and what it means today, in the scope's caption
-    assert any(default_period(sample_db) in c.value for c in at.caption)
+    assert page_head(at)[1].startswith(f"{default_period(sample_db)} (")
     assert parse_period(default_period(sample_db)).end <= datetime.now(UTC)
 
 
@@ -194,7 +209,7 @@ def test_scorecard_shows_the_engine_values_for_the_scope(query, sample_db, monke
                if not (query.get("team") and not k["team_filter_applied"])
                and not (tier and not k["tier_filter_applied"])]
     good = sum(k["status"] in ("ahead", "on_track") for k in counted)
-    assert at.markdown[0].value.startswith(f"### {good} of {len(counted)} KPIs")
+    assert page_head(at)[2].startswith(f"{good} of {len(counted)} KPIs")
 
 
 def test_team_filter_changes_the_numbers(sample_db, monkeypatch) -> None:
@@ -208,7 +223,7 @@ def test_quarterly_table_matches_engine(sample_db, monkeypatch) -> None:
     quarter = parse_period(default_period(sample_db)).shift(-1)
     at = run(sample_db, "quarterly", monkeypatch, period=quarter.label, team="search")
     assert_clean(at)
-    assert quarter.label in at.title[0].value
+    assert quarter.label in page_head(at)[0]
     table = at.table[0].value
     expected = kpi_report(sample_db, quarter, "search", None)
     values = {name.removesuffix(" [org-wide]"): value
@@ -443,8 +458,31 @@ def test_with_the_tuning_switched_off_a_run_leaves_the_interpreter_alone(
         gc.unfreeze()
         at = run(sample_db, "scorecard", monkeypatch)
         assert_clean(at)
-        assert at.title[0].value == "Scorecard" and tiles_of(at)
+        assert page_head(at)[0] == "Scorecard" and tiles_of(at)
         assert sys.getswitchinterval() == pytest.approx(0.005)
         assert server_tuning._frozen == set() and gc.get_freeze_count() == 0
     finally:
         sys.setswitchinterval(default)
+
+
+def test_the_page_head_is_one_element_with_the_caption_shown_as_typed() -> None:
+    """Title, caption and headline are one message to the browser; a team name holding
+    Markdown stays inside the caption's style and is shown as typed (no image, no link,
+    no colour)."""
+    def app() -> None:
+        from dashboard import components
+
+        components.page_head("Scorecard", "2026Q3 · ]] :red[x] ![i](http://h/p.png)",
+                             "12 of 18 KPIs on track or ahead")
+
+    at = AppTest.from_function(app)
+    at.run()
+    assert len(at.main.children) == 1 and len(at.markdown) == 1
+    body = at.markdown[0].value
+    assert body.startswith("# Scorecard\n\n:gray[:small[") and body.endswith(
+        "\n\n### 12 of 18 KPIs on track or ahead")
+    caption = body.split("\n\n")[1]
+    assert caption.count("]]") == 1 and caption.endswith("]]")  # nothing closes it early
+    assert "![" not in caption and "](" not in caption and ":red[" not in caption
+    assert page_head(at) == ["Scorecard", "2026Q3 · ]] :red[x] ![i](http://h/p.png)",
+                             "12 of 18 KPIs on track or ahead"]

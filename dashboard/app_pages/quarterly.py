@@ -13,14 +13,14 @@ quarter = quarter_of(scope.period)
 q = quarter.label
 kpis_report = data.kpi_report(quarter, scope.team, scope.tier)
 running = kpis_report.get("complete") is False
-st.title(f"Quarterly review — {q}" + (" to date" if running else ""))
+components.page_head(f"Quarterly review — {q}" + (" to date" if running else ""),
+                     components.scope_text(scope, kpis_report))
 if quarter != scope.period:
     st.info(f"The review covers whole quarters: showing {q}, the quarter holding "
             f"{scope.period.label}.", icon="ℹ️")
 
 quarters = data.kpi_series(quarter, 8, None, scope.team, scope.tier)
 table = data.review_table(quarter, scope.team, scope.tier)
-components.scope_caption(scope, kpis_report)
 if data.quarter_closed(quarter, scope.team, scope.tier):  # the pack only when closed
     pack = data.review_pack(quarter, scope.team, scope.tier)
     table = report.with_closed_figures(table, pack.rows)

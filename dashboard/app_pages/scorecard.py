@@ -13,8 +13,7 @@ from dashboard import components, data, filters, tiles
 scope = filters.current()
 report = data.kpi_report(scope.period, scope.team, scope.tier)
 
-st.title("Scorecard" + (" — to date" if report.get("complete") is False else ""))
-components.scope_caption(scope, report)
-st.markdown(f"### {tiles.summary(report, scope)}")
+components.page_head("Scorecard" + (" — to date" if report.get("complete") is False else ""),
+                     components.scope_text(scope, report), tiles.summary(report, scope))
 components.freshness_banner(report, [k["id"] for k in report["kpis"]])
 st.html(data.scorecard_html(scope.period, scope.team, scope.tier))

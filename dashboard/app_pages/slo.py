@@ -9,10 +9,10 @@ from dashboard.plaintext import plain
 from metrics import present
 
 scope = filters.current()
-st.title("SLO burn")
 slo = data.slo_report(scope.team, scope.tier)
-st.caption(f"Evaluated at {present.instant(slo.get('at'))} (end of the newest SLI window) · "
-           f"{plain(scope.words)} · SLOs use their own rolling window, not the period filter.")
+components.page_head("SLO burn", f"Evaluated at {present.instant(slo.get('at'))} (end of the "
+                     f"newest SLI window) · {scope.words} · SLOs use their own rolling "
+                     "window, not the period filter.")
 if not slo["endpoints"]:
     st.info("No endpoint has serving data in this scope. Ingest `inference_sli` files "
             "(`mlkpi ingest inference_sli FILE`) or widen the team/tier filter.")
