@@ -17,7 +17,9 @@ one-line summary and every KPI tile are present:
 * the server's own time: sessions opened over Streamlit's websocket protocol without a
   browser (``open_session``: socket opened → "script finished", the same work the server
   does for a browser, drawing excluded): one warm session per page, then 16 scorecard
-  sessions at the same moment, SERVER_ROUNDS times, median and p95 over all of them;
+  sessions at the same moment, SERVER_ROUNDS times a second apart, median and p95 over
+  all of them. Each keeps its socket open until all 16 have finished, as browsers keep
+  their page's session: a finished session's teardown is not in the others' time;
 * the streamlit process's peak RSS (``VmHWM``).
 
 Every wait has a timeout that fails with a sentence saying what was missing.
@@ -49,7 +51,8 @@ new MutationObserver(() => {
   if (s && (!log.length || log[log.length - 1][0] !== s)) log.push([s, performance.now()]);
 }).observe(document, {subtree: true, childList: true, attributes: true});
 """
-SERVER_ROUNDS = 3  # rounds of 16 simultaneous browserless sessions
+SERVER_ROUNDS = 6  # rounds of 16 simultaneous browserless sessions
+ROUND_PAUSE_S = 1.0
 ATTEMPTS = 5  # a load that shows an error is retried (and counted in "errors_seen")
 RETRY_AFTER_S = 2.0
 
@@ -251,6 +254,7 @@ async def _server_side(bs: Any, server: Any, urls: dict[str, str], tiles: int,
         out[f"{name}_server_s"] = round(statistics.median(times), 3)
     times = []
     for _ in range(SERVER_ROUNDS):
+        await asyncio.sleep(ROUND_PAUSE_S)  # each round starts on an idle server
         sessions = await bs.open_sessions(server, paths["scorecard"], CONCURRENT, timeout)
         times += [_checked(s, "scorecard", tiles) for s in sessions]
     out["concurrent16_server_median_s"] = round(statistics.median(times), 3)

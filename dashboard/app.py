@@ -111,6 +111,7 @@ def _main() -> None:
     server_tuning.quiet_server_logs()
     server_tuning.quick_switches()
     server_tuning.kept_theme()
+    server_tuning.kept_html_text()
     who = signin.gate()  # before any data is read: None = sign in first, or not shared
     page = st.navigation(_pages(), position="sidebar" if who else "hidden")
     if who is None:

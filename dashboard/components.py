@@ -11,7 +11,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from dashboard import charts, data, filters, theme, views
+from dashboard import charts, data, filters, theme, tiles, views
 from dashboard.filters import Scope
 from dashboard.plaintext import plain
 from metrics import compact, present
@@ -148,18 +148,15 @@ def kpi_page(title: str, kpi_ids: list[str]) -> tuple[Scope, dict[str, Any]]:
     ``kpi_ids``; returns the scope and the period's KPI report the page draws from."""
     scope = filters.current()
     report = data.kpi_report(scope.period, scope.team, scope.tier)
-    page_head(title, scope_text(scope, report))
+    page_head(title, scope.caption(report))
     freshness_banner(report, kpi_ids)
     return scope, report
 
 
 def freshness_banner(report: dict[str, Any], kpi_ids: list[str]) -> None:
     """One warning naming the KPIs of this page that stand on stale data."""
-    stale = [k["name"] for k in report["kpis"]
-             if k["id"] in kpi_ids and (k.get("freshness") or {}).get("stale")]
-    if stale:
-        st.warning("Stale data behind: " + ", ".join(stale) + ". See the Data health page.",
-                   icon="⏳")
+    if text := tiles.stale_text(report, kpi_ids):
+        st.warning(text, icon="⏳")
 
 
 def page_head(title: str, caption: str, headline: str | None = None) -> None:
@@ -171,20 +168,6 @@ def page_head(title: str, caption: str, headline: str | None = None) -> None:
     if headline:
         parts.append(f"### {headline}")
     st.markdown("\n\n".join(parts))
-
-
-def scope_text(scope: Scope, report: dict[str, Any] | None = None) -> str:
-    """'2026Q3 (1 July to 30 September 2026) · search'; a running period says 'to date',
-    the instant its figures stand at and the share elapsed. The period named is the
-    report's (the quarterly review shows the quarter holding a chosen month)."""
-    if not report or not report.get("period_start"):
-        return f"{scope.period_text} · {scope.words}"
-    text = present.period_span(report["period"], report["period_start"], report["period_end"])
-    if report.get("complete") is False:
-        text += (f" — to date, figures as of {present.instant(report.get('as_of'))}, "
-                 f"{present.number(100 * float(report.get('elapsed') or 0))} % of the period "
-                 "elapsed; every status is provisional")
-    return f"{text} · {scope.words}"
 
 
 def table(df: pd.DataFrame, **kwargs: Any) -> None:

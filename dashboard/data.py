@@ -139,15 +139,16 @@ def kpi_tiles(snap: Snapshot, period: Period, team: str | None = None,
 
 
 @cached()
-def scorecard_html(snap: Snapshot, period: Period, team: str | None = None,
-                   tier: int | None = None) -> str:
-    """The scorecard's attention list and tiles, one HTML block (``tiles.page_html``),
-    cached: a run sends the string instead of drawing 21 tiles again (a third of a
-    scorecard run's own time under 16 sessions at once)."""
+def scorecard(snap: Snapshot, period: Period, team: str | None = None,
+              tier: int | None = None) -> tiles.ScorecardPage:
+    """Everything the scorecard draws, as finished text (``tiles.scorecard_page``: title,
+    caption, headline, stale-data warning, and the attention list and tiles as one HTML
+    block), cached: a run reads five strings instead of the report and draws nothing again
+    (a third of a scorecard run's own time under 16 sessions at once)."""
     cat = catalog()
-    return tiles.page_html(kpi_report(period, team, tier), kpi_tiles(period, team, tier),
-                           Scope(period, team, tier), {k: v.what for k, v in cat.items()},
-                           {k: v.family for k, v in cat.items()})
+    return tiles.scorecard_page(kpi_report(period, team, tier), kpi_tiles(period, team, tier),
+                                Scope(period, team, tier), {k: v.what for k, v in cat.items()},
+                                {k: v.family for k, v in cat.items()})
 
 
 @cached()

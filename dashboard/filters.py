@@ -24,7 +24,7 @@ from urllib.parse import urlencode
 
 import streamlit as st
 
-from metrics import events
+from metrics import events, present
 from metrics.periods import (
     LATEST,
     Period,
@@ -68,6 +68,20 @@ class Scope:
     def period_text(self) -> str:
         """'2026Q3', or '2026Q4 to date' for a period still running."""
         return period_words(self.period)
+
+    def caption(self, report: dict | None = None) -> str:
+        """'2026Q3 (1 July to 30 September 2026) · search'; a running period says 'to date',
+        the instant its figures stand at and the share elapsed. The period named is the
+        report's (the quarterly review shows the quarter holding a chosen month)."""
+        if not report or not report.get("period_start"):
+            return f"{self.period_text} · {self.words}"
+        text = present.period_span(report["period"], report["period_start"],
+                                   report["period_end"])
+        if report.get("complete") is False:
+            text += (f" — to date, figures as of {present.instant(report.get('as_of'))}, "
+                     f"{present.number(100 * float(report.get('elapsed') or 0))} % of the "
+                     "period elapsed; every status is provisional")
+        return f"{text} · {self.words}"
 
 
 def period_words(period: Period, now: datetime | None = None) -> str:

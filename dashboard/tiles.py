@@ -8,12 +8,13 @@ Every text is escaped: nothing from the store becomes markup.
     counted(kpi, scope)                   # False for an org-wide KPI at team scope
     attention(report, scope)              # off-track KPIs, worst first, one line each
     page_html(report, tiles, scope, whats)
+    scorecard_page(report, tiles, scope, whats, families)   # all the page's text, ready
 """
 
 from __future__ import annotations
 
 from html import escape
-from typing import Any
+from typing import Any, NamedTuple
 from urllib.parse import quote
 
 from dashboard import theme
@@ -215,3 +216,31 @@ def page_html(report: dict[str, Any], tiles: dict[str, dict[str, Any]], scope: S
                   for k in by_family[family]]
         parts.append("</div>")
     return "".join(parts)
+
+
+def stale_text(report: dict[str, Any], kpi_ids: list[str]) -> str | None:
+    """The warning naming the KPIs of a page that stand on stale data; None when none do."""
+    stale = [k["name"] for k in report["kpis"]
+             if k["id"] in kpi_ids and (k.get("freshness") or {}).get("stale")]
+    return ("Stale data behind: " + ", ".join(stale) + ". See the Data health page."
+            if stale else None)
+
+
+class ScorecardPage(NamedTuple):
+    """Everything the scorecard page draws, as finished text: a run sends these strings
+    (read from the cache) instead of reading the report and building them again."""
+
+    title: str
+    caption: str
+    headline: str
+    stale: str | None
+    html: str
+
+
+def scorecard_page(report: dict[str, Any], tiles: dict[str, dict[str, Any]], scope: Scope,
+                   whats: dict[str, str], families: dict[str, str]) -> ScorecardPage:
+    return ScorecardPage(
+        title="Scorecard" + (" — to date" if report.get("complete") is False else ""),
+        caption=scope.caption(report), headline=summary(report, scope),
+        stale=stale_text(report, [k["id"] for k in report["kpis"]]),
+        html=page_html(report, tiles, scope, whats, families))

@@ -123,7 +123,7 @@ def _steps():
     # scorecard (`/`), then quarterly review (`/quarterly`): whole organisation
     yield lambda: data.kpi_report(period)
     yield lambda: data.kpi_series(period)
-    yield lambda: data.scorecard_html(period)  # the tiles' series and facts on the way
+    yield lambda: data.scorecard(period)  # the tiles' series and facts on the way
     # the other pages wait until no page has been drawn for QUIET_S, so that the people
     # opening links (mostly the scorecard) do not share the cores with them
     yield lambda: server_tuning.wait_quiet(QUIET_S, PATIENCE_S)

@@ -223,8 +223,8 @@ def _vm_hwm_kb(pid: int) -> int:
 
 # --- sessions without a browser ----------------------------------------------------------
 
-async def open_session(server: DashboardServer, path: str = "/",
-                       timeout: float = 180.0) -> dict[str, Any]:
+async def open_session(server: DashboardServer, path: str = "/", timeout: float = 180.0,
+                       finished: Any = None) -> dict[str, Any]:
     """Open one dashboard session the way the browser's Streamlit client does, without a
     browser: a websocket on ``/_stcore/stream``, one "rerun script" request for ``path``
     (``/quarterly?period=2026Q4``), then read the server's messages until "script
@@ -232,7 +232,10 @@ async def open_session(server: DashboardServer, path: str = "/",
     this person waits for the server, the browser's drawing excluded), ``status`` (0 =
     finished successfully), ``elements`` ({'html': 1, …}), ``tiles`` (scorecard tiles
     drawn) and ``errors`` (exception
-    and st.error texts). The server does exactly what it does for a browser."""
+    and st.error texts). The server does exactly what it does for a browser.
+
+    With ``finished`` (an ``open_sessions`` tally), the socket stays open until every
+    session of the tally has finished, as a browser keeps its page's session open."""
     import asyncio
 
     import websockets
@@ -267,17 +270,39 @@ async def open_session(server: DashboardServer, path: str = "/",
                 elif name == "html":
                     tiles += element.html.body.count('class="mk-tile"')
             elif kind == "script_finished":
-                return {"seconds": time.perf_counter() - start,
+                seconds = time.perf_counter() - start
+                if finished is not None:
+                    await finished.one_done()
+                return {"seconds": seconds,
                         "status": int(msg.script_finished), "elements": elements,
                         "errors": errors, "tiles": tiles}
 
 
+class _Tally:
+    """Sessions of one burst: each waits, socket open, until all ``n`` have finished."""
+
+    def __init__(self, n: int) -> None:
+        import asyncio
+
+        self.left = n
+        self.all_done = asyncio.Event()
+
+    async def one_done(self) -> None:
+        self.left -= 1
+        if self.left <= 0:
+            self.all_done.set()
+        await self.all_done.wait()
+
+
 async def open_sessions(server: DashboardServer, path: str, n: int,
                         timeout: float = 180.0) -> list[dict[str, Any]]:
-    """``n`` sessions opening ``path`` at the same moment (``open_session`` each)."""
+    """``n`` sessions opening ``path`` at the same moment (``open_session`` each). Like
+    ``n`` people with the page open, each keeps its session until all have their page:
+    a finished session's teardown is not counted in the time of those still waiting."""
     import asyncio
 
-    return list(await asyncio.gather(*(open_session(server, path, timeout)
+    tally = _Tally(n)
+    return list(await asyncio.gather(*(open_session(server, path, timeout, tally)
                                        for _ in range(n))))
 
 

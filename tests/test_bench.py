@@ -77,3 +77,28 @@ def test_a_browserless_session_counts_only_when_it_drew_the_whole_page():
     with pytest.raises(BenchError, match="no review table"):
         _checked({**whole, "elements": {"markdown": 3}}, "quarterly", 21)
     assert _checked({**whole, "elements": {"dataframe": 1}}, "quarterly", 21) == 0.05
+
+
+def test_sessions_of_a_burst_keep_their_socket_until_all_have_their_page():
+    """As browsers keep their page's session open: the first to finish waits for the last,
+    and its time is still its own."""
+    import asyncio
+
+    from bench.browser import _support
+
+    async def burst() -> list[tuple[str, float]]:
+        tally, log = _support()._Tally(3), []
+
+        async def session(name: str, work: float) -> None:
+            await asyncio.sleep(work)
+            log.append((f"{name} finished", asyncio.get_running_loop().time()))
+            await tally.one_done()
+            log.append((f"{name} closes", asyncio.get_running_loop().time()))
+
+        await asyncio.gather(session("a", 0.0), session("b", 0.05), session("c", 0.1))
+        return log
+
+    log = asyncio.run(burst())
+    assert [what for what, _ in log[:3]] == ["a finished", "b finished", "c finished"]
+    assert {what for what, _ in log[3:]} == {"a closes", "b closes", "c closes"}
+    assert min(t for _, t in log[3:]) >= log[2][1]  # nobody closes before c's page

@@ -320,7 +320,7 @@ def test_warmup_does_the_scorecard_first_and_the_rest_after_a_quiet_spell(
     the person opening a link)."""
     monkeypatch.setenv("MLKPI_DB", str(sample_db))
     seen: list[str] = []
-    for name in ("kpi_report", "kpi_series", "scorecard_html", "review_table",
+    for name in ("kpi_report", "kpi_series", "scorecard", "review_table",
                  "slo_report", "latency_series"):
         real = getattr(data, name)
         monkeypatch.setattr(data, name, lambda *a, real=real, name=name, **k:
@@ -330,7 +330,7 @@ def test_warmup_does_the_scorecard_first_and_the_rest_after_a_quiet_spell(
     warmup.warm()
     waits = [i for i, name in enumerate(seen) if name.startswith("quiet")]
     assert len(waits) == 2 and seen[waits[0]] == f"quiet {warmup.QUIET_S}"
-    assert {"kpi_report", "kpi_series", "scorecard_html"} <= set(seen[:waits[0]])
+    assert {"kpi_report", "kpi_series", "scorecard"} <= set(seen[:waits[0]])
     assert "review_table" not in seen[:waits[0]] and "review_table" in seen[waits[0]:]
     assert "latency_series" in seen[waits[1]:] and "latency_series" not in seen[:waits[1]]
 

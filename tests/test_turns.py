@@ -152,6 +152,11 @@ def test_one_switch_turns_all_the_server_tuning_off(monkeypatch: pytest.MonkeyPa
     server_tuning.quick_switches()
     server_tuning.quiet_server_logs()
     server_tuning.no_collection_after_runs()
+    from streamlit.elements import html as html_element
+
+    dedent = html_element.clean_text
+    server_tuning.kept_html_text()
+    assert html_element.clean_text is dedent
     assert config.get_option("runner.postScriptGC") is True  # Streamlit's default
     assert server_tuning.freeze_startup() is False and server_tuning._frozen == set()
     assert (sys.getswitchinterval(), logger.level, gc.get_freeze_count()) == (
@@ -208,6 +213,28 @@ def test_the_theme_of_a_new_session_is_built_once_and_is_what_streamlit_builds(
     assert len(calls) == 3  # … and kept for the next session
     server_tuning.kept_theme()  # a second call changes nothing
     assert opening(app_session._populate_theme_msg) == expected and len(calls) == 3
+
+
+def test_an_html_body_is_dedented_once_and_as_streamlit_does(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from streamlit.elements import html as html_element
+
+    original = getattr(html_element.clean_text, "original", html_element.clean_text)
+    monkeypatch.setattr(html_element, "clean_text", original)  # restored after
+    calls = []
+    monkeypatch.setattr(html_element, "clean_text",
+                        lambda text: calls.append(text) or original(text))
+    spy = html_element.clean_text
+    server_tuning.kept_html_text()
+    kept = html_element.clean_text
+    assert kept is not spy and kept.original is spy
+    body = "\n    <div class='mk-grid'>\n      <b>x</b>\n    </div>\n"
+    assert kept(body) == original(body) == "<div class='mk-grid'>\n  <b>x</b>\n</div>"
+    same = "".join(body)  # another string object with the same text (a cache hit's copy)
+    assert kept(same) == original(body) and len(calls) == 1  # dedented once
+    assert kept(42) == "42" and len(calls) == 2  # not a str: Streamlit's, every time
+    server_tuning.kept_html_text()  # a second call changes nothing
+    assert html_element.clean_text is kept
 
 
 def test_the_warm_up_waits_for_a_quiet_spell_but_not_for_ever(

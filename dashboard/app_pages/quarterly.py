@@ -14,7 +14,7 @@ q = quarter.label
 kpis_report = data.kpi_report(quarter, scope.team, scope.tier)
 running = kpis_report.get("complete") is False
 components.page_head(f"Quarterly review — {q}" + (" to date" if running else ""),
-                     components.scope_text(scope, kpis_report))
+                     scope.caption(kpis_report))
 if quarter != scope.period:
     st.info(f"The review covers whole quarters: showing {q}, the quarter holding "
             f"{scope.period.label}.", icon="ℹ️")

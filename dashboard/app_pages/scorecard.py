@@ -8,12 +8,11 @@ element, so the page draws in a fraction of the time 21 metric charts took."""
 
 import streamlit as st
 
-from dashboard import components, data, filters, tiles
+from dashboard import components, data, filters
 
 scope = filters.current()
-report = data.kpi_report(scope.period, scope.team, scope.tier)
-
-components.page_head("Scorecard" + (" — to date" if report.get("complete") is False else ""),
-                     components.scope_text(scope, report), tiles.summary(report, scope))
-components.freshness_banner(report, [k["id"] for k in report["kpis"]])
-st.html(data.scorecard_html(scope.period, scope.team, scope.tier))
+page = data.scorecard(scope.period, scope.team, scope.tier)
+components.page_head(page.title, page.caption, page.headline)
+if page.stale:
+    st.warning(page.stale, icon="⏳")
+st.html(page.html)
