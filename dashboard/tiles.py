@@ -239,6 +239,8 @@ class ScorecardPage(NamedTuple):
 
 def scorecard_page(report: dict[str, Any], tiles: dict[str, dict[str, Any]], scope: Scope,
                    whats: dict[str, str], families: dict[str, str]) -> ScorecardPage:
+    """The scorecard of ``report`` for ``scope``: 'Scorecard — to date' for a running
+    period, the scope caption, the on-track summary, the stale warning and the tiles."""
     return ScorecardPage(
         title="Scorecard" + (" — to date" if report.get("complete") is False else ""),
         caption=scope.caption(report), headline=summary(report, scope),
