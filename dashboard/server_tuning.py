@@ -100,6 +100,19 @@ def quick_switches() -> None:
         sys.setswitchinterval(SWITCH_INTERVAL_S)
 
 
+def _replace_once(owner: Any, name: str, wrap: Callable[[Any], Any]) -> None:
+    """``owner.name = wrap(original)``, once per process: the replacement is marked
+    ``kept`` and remembers ``original`` (for the tests, and a second call changes nothing)."""
+    with _LOCK:
+        original = getattr(owner, name)
+        if getattr(original, "kept", False):
+            return
+        replacement = wrap(original)
+        replacement.kept = True
+        replacement.original = original
+        setattr(owner, name, replacement)
+
+
 def kept_theme() -> None:
     """Build the theme's part of the message that opens a session once per process.
 
@@ -111,10 +124,7 @@ def kept_theme() -> None:
         return
     from streamlit.runtime import app_session
 
-    with _LOCK:
-        if getattr(app_session._populate_theme_msg, "kept", False):
-            return
-        original = app_session._populate_theme_msg
+    def wrap(original: Callable[..., None]) -> Callable[..., None]:
         built: dict[str, Any] = {}
 
         def populate(msg: Any, section: str = "theme") -> None:
@@ -126,10 +136,10 @@ def kept_theme() -> None:
             if found.ListFields():  # as the original: an empty section sets nothing
                 msg.MergeFrom(found)
 
-        populate.kept = True  # type: ignore[attr-defined]
-        populate.original = original  # type: ignore[attr-defined]
         config.on_config_parsed(built.clear, force_connect=True)
-        app_session._populate_theme_msg = populate
+        return populate
+
+    _replace_once(app_session, "_populate_theme_msg", wrap)
 
 
 def kept_html_text() -> None:
@@ -140,18 +150,15 @@ def kept_html_text() -> None:
         return
     from streamlit.elements import html as html_element
 
-    with _LOCK:
-        if getattr(html_element.clean_text, "kept", False):
-            return
-        original = html_element.clean_text
+    def wrap(original: Callable[[Any], str]) -> Callable[[Any], str]:
         dedented = functools.lru_cache(maxsize=32)(original)
 
         def clean_text(text: Any) -> str:
             return dedented(text) if type(text) is str else original(text)
 
-        clean_text.kept = True  # type: ignore[attr-defined]
-        clean_text.original = original  # type: ignore[attr-defined]
-        html_element.clean_text = clean_text
+        return clean_text
+
+    _replace_once(html_element, "clean_text", wrap)
 
 
 def once(name: str, build: Callable[[], T]) -> T:
